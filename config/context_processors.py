@@ -1,0 +1,14 @@
+from django.conf import settings
+
+from tenants.links import public_url
+
+
+def site(request):
+    tenant = getattr(request, "tenant", None)
+    return {
+        "APP_NAME": settings.APP_NAME,
+        "BASE_DOMAIN": settings.BASE_DOMAIN,
+        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+        "public_home_url": public_url("/"),
+        "workspace": tenant if tenant is not None and tenant.is_workspace else None,
+    }

@@ -1,0 +1,30 @@
+"""Production refuses to start with an unsafe configuration; each problem is named in the error."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+LOCAL_DOMAINS = {"localhost", "127.0.0.1", "example.com"}
+
+
+def unsafe_settings_problems(settings: dict) -> list[str]:
+    problems = []
+    secret_key = settings.get("SECRET_KEY", "")
+    if not secret_key or secret_key == settings.get("DEV_SECRET_KEY") or len(secret_key) < 50:
+        problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
+    if settings.get("DEBUG"):
+        # dj-stripe accepts a header that overrides the webhook secret when DEBUG is on.
+        problems.append("DEBUG must be off")
+    if settings.get("BASE_DOMAIN") in LOCAL_DOMAINS:
+        problems.append("BASE_DOMAIN (or APP_URL) must be the public domain, not a local one")
+    if settings.get("SITE_SCHEME") != "https":
+        problems.append("APP_URL must start with https://")
+    if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("CSRF_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE must be on")
+    if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):
+        problems.append("EMAIL_BACKEND must be a real provider (an anymail backend), not the console")
+    return problems
+
+
+def refuse_unsafe_settings(settings: dict) -> None:
+    problems = unsafe_settings_problems(settings)
+    if problems:
+        raise ImproperlyConfigured("Unsafe production configuration: " + "; ".join(problems) + ".")

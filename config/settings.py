@@ -1,0 +1,263 @@
+"""Settings for the portal: every knob comes from the environment (see .env.example).
+
+APP_ENV selects the mode: "development" (the default, safe to run on a laptop), "test" (set by the test
+suite) or "production", which refuses to start with an unsafe configuration (see config/checks.py).
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+from config import production
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Under pytest the default is "test", so running `pytest` directly behaves like `make test`.
+APP_ENV = env.str("APP_ENV", default="test" if "pytest" in sys.modules else "development")
+IS_PRODUCTION = APP_ENV == "production"
+IS_TEST = APP_ENV == "test"
+
+# Core
+DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+DEBUG = env.bool("DEBUG", default=APP_ENV == "development")
+
+# Product and URLs
+APP_NAME = env.str("APP_NAME", default="Portal")
+APP_URL = env.str("APP_URL", default=f"http://localhost:{env.int('PORT', default=8000)}").rstrip("/")
+_app_url = urlsplit(APP_URL)
+SITE_SCHEME = _app_url.scheme
+BASE_DOMAIN = env.str("BASE_DOMAIN", default=_app_url.hostname or "localhost").lower()
+SITE_PORT = _app_url.port
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@example.com")
+
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
+
+# Applications: django-tenants splits them between the public schema and every workspace schema.
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "legal",
+    "accounts",  # operators live in the public schema's user table
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "anymail",
+    "djstripe",
+    "billing",
+    "notifications",
+]
+TENANT_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",  # sessions per schema: a cookie from one workspace is unknown in another
+    "accounts",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
+# New workspaces are cloned from this pre-migrated schema instead of replaying every migration.
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_LIMIT_SET_CALLS = True
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
+    "tenants.middleware.WorkspaceRoutingMiddleware",
+    "tenants.middleware.WorkspaceStatusMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# Database: DATABASE_URL, or (development and tests only) an embedded PostgreSQL under .data/
+if "DATABASE_URL" in os.environ or IS_PRODUCTION:
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    from config.embedded_db import embedded_database
+
+    DATABASES = {"default": embedded_database(BASE_DIR / ".data" / "postgres")}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: Redis when REDIS_URL is set (shared by every process), else per-process memory.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        }
+    )
+}
+
+# Accounts and sessions
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Workspaces
+TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)
+# Pre-migrated spare schemas that signup claims (see docs/decisions.md); refilled outside the request.
+SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
+SCHEMA_POOL_REFILL = env.str("SCHEMA_POOL_REFILL", default="thread")  # "thread" or "off" (cron/worker only)
+SIGNUP_HANDOFF_MAX_AGE = env.int("SIGNUP_HANDOFF_MAX_AGE", default=120)
+RESERVED_SUBDOMAINS = frozenset(
+    env.list(
+        "RESERVED_SUBDOMAINS",
+        default=[
+            "www", "admin", "api", "app", "mail", "email", "smtp", "imap", "pop", "ftp", "static", "media",
+            "assets", "cdn", "public", "billing", "support", "help", "docs", "status", "blog", "dev",
+            "staging", "test", "demo-admin", "dashboard", "login", "signup", "account", "accounts",
+            "auth", "oauth", "sso", "security", "root", "system", "internal", "portal", "webhooks",
+            "stripe", "ns1", "ns2", "mx", "tenant", "tenants", "template", "legal", "terms", "privacy",
+        ],
+    )
+)
+
+# Legal
+TERMS_VERSION = env.str("TERMS_VERSION", default="2026-11-01")
+PRIVACY_VERSION = env.str("PRIVACY_VERSION", default="2026-11-01")
+
+# Email: console in development, anymail's test backend in tests, any anymail ESP in production.
+# Every ANYMAIL_* variable lands in ANYMAIL without its prefix (ANYMAIL_POSTMARK_SERVER_TOKEN -> ...).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="anymail.backends.test.EmailBackend" if IS_TEST else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.str("EMAIL_FROM", default=f"{APP_NAME} <noreply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+
+# Stripe (billing arrives in a later issue; dj-stripe is installed now because it shapes provisioning)
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2024-06-20")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_SUBSCRIBER_MODEL = "tenants.Tenant"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+
+# Internationalization
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Static files (whitenoise serves them in every mode)
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# HTTPS and security headers (effective behind TLS; see docs/deployment.md)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=IS_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Logging: one line per event on stderr; the log level comes from the environment.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+}
+
+# Error tracking
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=APP_ENV, send_default_pii=False, traces_sample_rate=0.0)
+
+# Tests: fast hashing, no background threads, and dj-stripe's tables made from its models instead of
+# replaying its ~60 s of migrations on every fresh test database (see docs/decisions.md).
+if IS_TEST:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+    SCHEMA_POOL_REFILL = "off"
+    MIGRATION_MODULES = {"djstripe": "tests.djstripe_migrations"}
+
+if IS_PRODUCTION:
+    production.refuse_unsafe_settings(globals())

@@ -1,0 +1,17 @@
+"""URLs of the public host (BASE_DOMAIN): marketing, signup, legal pages and the operators' admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants import views as tenant_views
+
+admin.site.site_header = "Portal operations"
+admin.site.site_title = "Portal operations"
+admin.site.index_title = "Workspaces and operations"
+
+urlpatterns = [
+    path("", tenant_views.landing, name="landing"),
+    path("signup/", tenant_views.signup, name="signup"),
+    path("admin/", admin.site.urls),
+    path("", include("legal.urls")),
+]

@@ -1,0 +1,149 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.views.main import ChangeList
+
+from billing.plans import PLANS
+from config.http import client_ip
+from tenants import selectors, services
+from tenants.models import AuditEvent, Domain, Tenant
+
+
+class TenantActionForm(ActionForm):
+    days = forms.IntegerField(
+        required=False, min_value=1, max_value=365, initial=14, label="Days (extend trial)",
+        widget=forms.NumberInput(attrs={"style": "width: 5em"}),
+    )
+
+
+class TenantChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        counts = selectors.user_counts(tenant.schema_name for tenant in self.result_list)
+        for tenant in self.result_list:
+            tenant.user_count = counts.get(tenant.schema_name, 0)
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["domain", "is_primary"]
+    readonly_fields = ["domain"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AuditEventInline(admin.TabularInline):
+    model = AuditEvent
+    extra = 0
+    fields = ["created_at", "action", "actor", "details", "ip_address"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-created_at"]
+    max_num = 0
+    verbose_name_plural = "Audit events"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PlanFilter(admin.SimpleListFilter):
+    title = "plan"
+    parameter_name = "plan"
+
+    def lookups(self, request, model_admin):
+        return [(plan.slug, plan.name) for plan in PLANS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(plan=self.value()) if self.value() else queryset
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = [
+        "business_name", "subdomain", "status", "plan", "trial_ends_at", "created_at", "users",
+    ]
+    list_filter = ["status", PlanFilter]
+    search_fields = ["business_name", "subdomain", "owner_email"]
+    ordering = ["-created_at"]
+    date_hierarchy = "created_at"
+    action_form = TenantActionForm
+    actions = ["suspend", "activate", "extend_trial"]
+    inlines = [DomainInline, AuditEventInline]
+    # Read-only: every change goes through a service (the actions above) so that it is audited.
+    readonly_fields = fields = [
+        "business_name", "subdomain", "schema_name", "status", "plan", "trial_ends_at",
+        "owner_name", "owner_email", "users", "created_at", "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).workspaces()
+
+    def get_changelist(self, request, **kwargs):
+        return TenantChangeList
+
+    def has_add_permission(self, request):
+        return False  # workspaces are created by signup, which also provisions the schema
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # closing and purging is a service with a grace period, not a delete button
+
+    @admin.display(description="Users")
+    def users(self, tenant):
+        if hasattr(tenant, "user_count"):
+            return tenant.user_count
+        return selectors.user_count(tenant.schema_name)
+
+    def _each(self, request, queryset, change, done: str):
+        actor = request.user.email
+        count = 0
+        for tenant in queryset:
+            try:
+                change(tenant=tenant, actor=actor, ip_address=client_ip(request))
+            except services.InvalidStateChange as error:
+                self.message_user(request, f"{tenant}: {error}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} workspace(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Suspend selected workspaces")
+    def suspend(self, request, queryset):
+        self._each(request, queryset, services.tenant_suspend, "suspended")
+
+    @admin.action(description="Activate selected workspaces")
+    def activate(self, request, queryset):
+        self._each(request, queryset, services.tenant_activate, "activated")
+
+    @admin.action(description="Extend trial of selected workspaces by the days given")
+    def extend_trial(self, request, queryset):
+        form = TenantActionForm(request.POST)
+        if not form.is_valid() or not form.cleaned_data.get("days"):
+            self.message_user(request, "Enter a number of days from 1 to 365 to extend a trial.", messages.ERROR)
+            return
+        days = form.cleaned_data["days"]
+
+        def extend(**kwargs):
+            return services.tenant_extend_trial(days=days, **kwargs)
+
+        self._each(request, queryset, extend, f"given {days} more trial days")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "tenant_label", "actor", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["tenant_label", "actor", "action"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "tenant", "tenant_label", "actor", "action", "details", "ip_address"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class TenantQuerySet(models.QuerySet):
+    def workspaces(self):
+        return self.filter(kind=Tenant.Kind.WORKSPACE)
+
+    def spares(self):
+        return self.filter(kind=Tenant.Kind.SPARE)
+
+
+class Tenant(TenantMixin):
+    """A row per PostgreSQL schema.
+
+    Besides customer workspaces, the public schema, the migration template and the pool of
+    pre-migrated spare schemas are rows too, so that `migrate_schemas` keeps every one of them current.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", "Public schema"
+        TEMPLATE = "template", "Template schema"
+        SPARE = "spare", "Spare schema"
+        WORKSPACE = "workspace", "Workspace"
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        SUSPENDED = "suspended", "Suspended"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WORKSPACE, db_index=True)
+    business_name = models.CharField(max_length=100, blank=True)
+    subdomain = models.CharField(max_length=63, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIALING, db_index=True)
+    plan = models.CharField(max_length=32, default="starter", db_index=True)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    owner_email = models.EmailField(blank=True)
+    owner_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Schemas are created by tenants.pool (clone of the template), never implicitly on save().
+    auto_create_schema = False
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "workspace"
+
+    def __str__(self) -> str:
+        return self.business_name or self.schema_name
+
+    @property
+    def is_workspace(self) -> bool:
+        return self.kind == self.Kind.WORKSPACE
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def trial_days_left(self) -> int | None:
+        if self.status != self.Status.TRIALING or self.trial_ends_at is None:
+            return None
+        seconds = (self.trial_ends_at - timezone.now()).total_seconds()
+        return max(0, -int(-seconds // 86400))
+
+    @property
+    def email(self) -> str:
+        """dj-stripe's subscriber model needs an email: the owner's."""
+        return self.owner_email
+
+    @property
+    def host(self) -> str:
+        return f"{self.subdomain}.{settings.BASE_DOMAIN}"
+
+
+class Domain(DomainMixin):
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class AuditEvent(models.Model):
+    """Who did what to which workspace. Written by the service that made the change, never by hand."""
+
+    tenant = models.ForeignKey(Tenant, null=True, on_delete=models.SET_NULL, related_name="audit_events")
+    # Kept apart from the FK so the trail stays readable after a workspace is purged.
+    tenant_label = models.CharField(max_length=100, blank=True)
+    actor = models.CharField(max_length=254, help_text="Email of the person, or 'system'.")
+    action = models.CharField(max_length=64, db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.tenant_label} by {self.actor}"

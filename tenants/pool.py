@@ -1,0 +1,108 @@
+"""The pool of pre-migrated spare schemas that signup claims.
+
+Creating a schema the django-tenants way replays every migration of every app (about a minute with
+dj-stripe installed). Instead, `template_ensure` migrates one template schema once, `spare_create`
+clones it (a fraction of a second), and signup claims a ready spare in a few milliseconds. Spares and
+the template are Tenant rows, so `migrate_schemas` keeps them current like every workspace.
+"""
+
+import logging
+import secrets
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_exists
+
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# Keys for PostgreSQL advisory locks: they serialize work across every process on every machine.
+FILL_LOCK = 7_301_001
+CLONE_LOCK = 7_301_002
+TEMPLATE_LOCK = 7_301_003
+
+
+def template_ensure(*, verbosity: int = 0) -> Tenant:
+    """Create the template schema once, with every tenant migration applied (slow, one time only)."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [TEMPLATE_LOCK])
+    try:
+        template, _ = Tenant.objects.get_or_create(
+            schema_name=settings.TENANT_BASE_SCHEMA, defaults={"kind": Tenant.Kind.TEMPLATE}
+        )
+        if not schema_exists(template.schema_name):
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(template.schema_name)}")
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=template.schema_name,
+                interactive=False,
+                verbosity=verbosity,
+            )
+            connection.set_schema_to_public()
+        return template
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [TEMPLATE_LOCK])
+
+
+def spare_create() -> Tenant:
+    """Clone the template into a new spare schema. Row and schema commit together or not at all."""
+    schema_name = f"ws_{secrets.token_hex(8)}"
+    with transaction.atomic():
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            # django-tenants re-installs its clone function on every call; concurrent installs collide.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLONE_LOCK])
+        spare = Tenant.objects.create(schema_name=schema_name, kind=Tenant.Kind.SPARE)
+        CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, schema_name, "DATA")
+    return spare
+
+
+def spare_claim() -> Tenant | None:
+    """Lock one spare for the caller's transaction; concurrent callers each get a different one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("spare_claim() must run inside the transaction that uses the spare")
+    return Tenant.objects.spares().select_for_update(skip_locked=True).order_by("id").first()
+
+
+def pool_fill(*, size: int | None = None) -> int:
+    """Top the pool up to `size` spares; returns how many were made. One filler at a time anywhere."""
+    target = settings.SCHEMA_POOL_SIZE if size is None else size
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [FILL_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        made = 0
+        while Tenant.objects.spares().count() < target:
+            spare_create()
+            made += 1
+        return made
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [FILL_LOCK])
+
+
+def pool_refill_soon() -> None:
+    """Refill outside the request: a background thread in this process (SCHEMA_POOL_REFILL=thread), or
+    nothing (=off) when a worker or cron runs `manage.py schema_pool` instead."""
+    if settings.SCHEMA_POOL_REFILL != "thread":
+        return
+
+    def refill() -> None:
+        try:
+            pool_fill()
+        except Exception:
+            logger.exception("schema pool refill failed")
+        finally:
+            connection.close()
+
+    threading.Thread(target=refill, name="schema-pool-refill", daemon=True).start()

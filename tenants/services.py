@@ -1,0 +1,175 @@
+"""Every state change of a workspace is one function here, and each writes its audit event.
+
+Views, admin actions, management commands and (later) background tasks all call these.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from legal import services as legal_services
+from notifications import emails
+from tenants import pool
+from tenants.models import AuditEvent, Domain, Tenant
+
+logger = logging.getLogger(__name__)
+
+
+class SubdomainUnavailable(Exception):
+    """The subdomain was taken between validation and provisioning."""
+
+
+class InvalidStateChange(Exception):
+    pass
+
+
+def audit_record(
+    *, tenant: Tenant | None, actor: str, action: str, details: dict | None = None, ip_address: str | None = None
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        tenant=tenant,
+        tenant_label=(tenant.subdomain or tenant.schema_name) if tenant else "",
+        actor=actor,
+        action=action,
+        details=details or {},
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def tenant_provision(
+    *,
+    business_name: str,
+    subdomain: str,
+    owner_email: str,
+    owner_name: str,
+    owner_password_hash: str,
+    ip_address: str | None = None,
+) -> Tenant:
+    """Turn a spare schema into a trialing workspace with its owner. All or nothing.
+
+    The password arrives hashed: hashing is deliberately slow and must not hold the claimed spare's lock.
+    """
+    connection.set_schema_to_public()
+    tenant = pool.spare_claim() or pool.spare_create()
+    now = timezone.now()
+    tenant.kind = Tenant.Kind.WORKSPACE
+    tenant.business_name = business_name
+    tenant.subdomain = subdomain
+    tenant.status = Tenant.Status.TRIALING
+    tenant.trial_ends_at = now + timedelta(days=settings.TRIAL_DAYS)
+    tenant.owner_email = owner_email
+    tenant.owner_name = owner_name
+    tenant.created_at = now
+    try:
+        with transaction.atomic():
+            tenant.save()
+            Domain.objects.create(domain=tenant.host, tenant=tenant, is_primary=True)
+    except IntegrityError as error:
+        raise SubdomainUnavailable(subdomain) from error
+
+    with schema_context(tenant.schema_name):
+        User.objects.create(
+            email=owner_email, full_name=owner_name, role=User.Role.OWNER, password=owner_password_hash
+        )
+    audit_record(
+        tenant=tenant,
+        actor=owner_email,
+        action="tenant.provisioned",
+        details={"plan": tenant.plan, "trial_ends_at": tenant.trial_ends_at.isoformat()},
+        ip_address=ip_address,
+    )
+    return tenant
+
+
+def workspace_signup(
+    *,
+    business_name: str,
+    subdomain: str,
+    owner_email: str,
+    owner_name: str,
+    owner_password_hash: str,
+    ip_address: str | None,
+) -> Tenant:
+    """Public signup: provision the workspace and record the legal acceptance in one transaction; the
+    welcome email and the pool refill happen only once it has committed."""
+    with transaction.atomic():
+        tenant = tenant_provision(
+            business_name=business_name,
+            subdomain=subdomain,
+            owner_email=owner_email,
+            owner_name=owner_name,
+            owner_password_hash=owner_password_hash,
+            ip_address=ip_address,
+        )
+        legal_services.acceptance_record_current(tenant=tenant, email=owner_email, ip_address=ip_address)
+        transaction.on_commit(lambda: emails.send_welcome(tenant_id=tenant.pk))
+        transaction.on_commit(pool.pool_refill_soon)
+    return tenant
+
+
+def _set_status(tenant: Tenant, *, status: str, action: str, actor: str, ip_address: str | None, **details) -> Tenant:
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if not locked.is_workspace:
+            raise InvalidStateChange(f"{locked.schema_name} is not a workspace")
+        previous = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            tenant=locked,
+            actor=actor,
+            action=action,
+            details={"from": previous, "to": status, **details},
+            ip_address=ip_address,
+        )
+    return locked
+
+
+def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: str | None = None) -> Tenant:
+    """Every page of a suspended workspace answers 403; nothing is deleted."""
+    if tenant.status == Tenant.Status.SUSPENDED:
+        return tenant
+    return _set_status(
+        tenant, status=Tenant.Status.SUSPENDED, action="tenant.suspended", actor=actor, ip_address=ip_address,
+        reason=reason,
+    )
+
+
+def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
+    """Lift a suspension: back to trialing while the trial runs, else active."""
+    trial_running = tenant.trial_ends_at is not None and tenant.trial_ends_at > timezone.now()
+    status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
+    if tenant.status == status:
+        return tenant
+    return _set_status(tenant, status=status, action="tenant.activated", actor=actor, ip_address=ip_address)
+
+
+def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
+    if not 1 <= days <= 365:
+        raise InvalidStateChange("A trial can be extended by 1 to 365 days.")
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if not locked.is_workspace:
+            raise InvalidStateChange(f"{locked.schema_name} is not a workspace")
+        start = max(locked.trial_ends_at or timezone.now(), timezone.now())
+        previous = locked.trial_ends_at
+        locked.trial_ends_at = start + timedelta(days=days)
+        locked.save(update_fields=["trial_ends_at", "updated_at"])
+        audit_record(
+            tenant=locked,
+            actor=actor,
+            action="tenant.trial_extended",
+            details={
+                "days": days,
+                "from": previous.isoformat() if previous else None,
+                "to": locked.trial_ends_at.isoformat(),
+            },
+            ip_address=ip_address,
+        )
+    return locked

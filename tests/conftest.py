@@ -1,0 +1,98 @@
+"""Shared fixtures. The test database gets, once per session and committed: the public tenant, the
+migrated template schema and a pool of spare schemas. Tests run inside a transaction that is rolled
+back, so a test can provision workspaces (claiming spares) and leave the pool as it found it."""
+
+import itertools
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants import pool, services
+from tenants.models import Domain, Tenant
+from tests.world import committed_cleanup, committed_snapshot
+
+POOL_SIZE = 8
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public, _ = Tenant.objects.get_or_create(
+            schema_name=settings.PUBLIC_SCHEMA_NAME, defaults={"kind": Tenant.Kind.PUBLIC}
+        )
+        Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public})
+        pool.template_ensure()
+        pool.pool_fill(size=POOL_SIZE)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def make_workspace(db):
+    """Provision a ready workspace with its owner (a spare claimed inside the test's transaction)."""
+
+    def make(subdomain: str | None = None, *, business_name: str = "", owner_email: str = "", password: str = PASSWORD):
+        n = next(_sequence)
+        subdomain = subdomain or f"shop{n}"
+        tenant = services.tenant_provision(
+            business_name=business_name or f"Shop {n}",
+            subdomain=subdomain,
+            owner_email=owner_email or f"owner@{subdomain}.test",
+            owner_name=f"Owner {n}",
+            owner_password_hash=make_password(password),
+        )
+        connection.set_schema_to_public()
+        return tenant
+
+    return make
+
+
+def host_client(host: str, **kwargs) -> Client:
+    return Client(HTTP_HOST=host, **kwargs)
+
+
+@pytest.fixture
+def public_client() -> Client:
+    return host_client(settings.BASE_DOMAIN)
+
+
+def workspace_client(tenant: Tenant) -> Client:
+    return host_client(tenant.host)
+
+
+def logged_in_client(tenant: Tenant, email: str | None = None, password: str = PASSWORD) -> Client:
+    client = workspace_client(tenant)
+    response = client.post("/login/", {"username": email or tenant.owner_email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return client
+
+
+def users_of(tenant: Tenant):
+    from accounts.models import User
+
+    with schema_context(tenant.schema_name):
+        return list(User.objects.order_by("pk"))
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """For tests whose work must really commit (threads, a live server): no wrapping transaction; every
+    workspace, row and schema the test made is removed afterwards and the spare pool refilled."""
+    with django_db_blocker.unblock():
+        before = committed_snapshot()
+        try:
+            yield
+        finally:
+            connection.set_schema_to_public()
+            committed_cleanup(before)
+            pool.pool_fill(size=POOL_SIZE)
