@@ -30,7 +30,8 @@ DEBUG = env.bool("DEBUG", default=APP_ENV == "development")
 
 # Product and URLs
 APP_NAME = env.str("APP_NAME", default="Portal")
-APP_URL = env.str("APP_URL", default=f"http://localhost:{env.int('PORT', default=8000)}").rstrip("/")
+_default_app_url = "http://localhost" if IS_TEST else f"http://localhost:{env.int('PORT', default=8000)}"
+APP_URL = env.str("APP_URL", default=_default_app_url).rstrip("/")
 _app_url = urlsplit(APP_URL)
 SITE_SCHEME = _app_url.scheme
 BASE_DOMAIN = env.str("BASE_DOMAIN", default=_app_url.hostname or "localhost").lower()

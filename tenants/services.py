@@ -113,50 +113,53 @@ def workspace_signup(
     return tenant
 
 
-def _set_status(tenant: Tenant, *, status: str, action: str, actor: str, ip_address: str | None, **details) -> Tenant:
-    with transaction.atomic():
-        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-        if not locked.is_workspace:
-            raise InvalidStateChange(f"{locked.schema_name} is not a workspace")
-        previous = locked.status
-        locked.status = status
-        locked.save(update_fields=["status", "updated_at"])
-        audit_record(
-            tenant=locked,
-            actor=actor,
-            action=action,
-            details={"from": previous, "to": status, **details},
-            ip_address=ip_address,
-        )
+def _locked_workspace(tenant: Tenant) -> Tenant:
+    """Re-read the workspace under a row lock: decisions are made on current data, one change at a time."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if not locked.is_workspace:
+        raise InvalidStateChange(f"{locked.schema_name} is not a workspace")
     return locked
 
 
+def _set_status(locked: Tenant, *, status: str, action: str, actor: str, ip_address: str | None, **details) -> Tenant:
+    previous = locked.status
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    audit_record(
+        tenant=locked, actor=actor, action=action, details={"from": previous, "to": status, **details},
+        ip_address=ip_address,
+    )
+    return locked
+
+
+@transaction.atomic
 def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: str | None = None) -> Tenant:
     """Every page of a suspended workspace answers 403; nothing is deleted."""
-    if tenant.status == Tenant.Status.SUSPENDED:
-        return tenant
+    locked = _locked_workspace(tenant)
+    if locked.status == Tenant.Status.SUSPENDED:
+        return locked
     return _set_status(
-        tenant, status=Tenant.Status.SUSPENDED, action="tenant.suspended", actor=actor, ip_address=ip_address,
+        locked, status=Tenant.Status.SUSPENDED, action="tenant.suspended", actor=actor, ip_address=ip_address,
         reason=reason,
     )
 
 
+@transaction.atomic
 def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
     """Lift a suspension: back to trialing while the trial runs, else active."""
-    trial_running = tenant.trial_ends_at is not None and tenant.trial_ends_at > timezone.now()
+    locked = _locked_workspace(tenant)
+    trial_running = locked.trial_ends_at is not None and locked.trial_ends_at > timezone.now()
     status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
-    if tenant.status == status:
-        return tenant
-    return _set_status(tenant, status=status, action="tenant.activated", actor=actor, ip_address=ip_address)
+    if locked.status == status:
+        return locked
+    return _set_status(locked, status=status, action="tenant.activated", actor=actor, ip_address=ip_address)
 
 
 def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
     if not 1 <= days <= 365:
         raise InvalidStateChange("A trial can be extended by 1 to 365 days.")
     with transaction.atomic():
-        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-        if not locked.is_workspace:
-            raise InvalidStateChange(f"{locked.schema_name} is not a workspace")
+        locked = _locked_workspace(tenant)
         start = max(locked.trial_ends_at or timezone.now(), timezone.now())
         previous = locked.trial_ends_at
         locked.trial_ends_at = start + timedelta(days=days)

@@ -32,6 +32,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    """Django's test runner swaps in locmem email; we read what anymail would have sent."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_between_tests():
     yield
     connection.set_schema_to_public()

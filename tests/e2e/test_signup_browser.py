@@ -1,0 +1,99 @@
+"""In a real browser: landing -> signup -> logged in on the new workspace -> the operator sees it in the admin.
+
+Screenshots of each step are written to docs/screenshots/ (overwritten on every run).
+"""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, in_thread
+
+if not CHROMIUM.exists():
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+
+from playwright.sync_api import expect  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+from tests.conftest import PASSWORD  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+BUSINESS = "Fernhill Bakery"
+SUBDOMAIN = "fernhill"
+OWNER = "Ada Lovelace"
+OWNER_EMAIL = "ada@fernhill.test"
+OPERATOR_EMAIL = "operator@portal.test"
+
+
+def _watch_failures(page) -> list[str]:
+    """Collect failed sub-resource loads (stylesheets, images...) and JavaScript errors."""
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: failures.append(f"failed: {request.url} {request.failure}"))
+    page.on(
+        "response",
+        lambda response: failures.append(f"{response.status}: {response.url}")
+        if response.status >= 400 and response.request.resource_type != "document"
+        else None,
+    )
+    return failures
+
+
+def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_url, screenshot_dir, settings):
+    workspace_origin = f"http://{SUBDOMAIN}.{settings.BASE_DOMAIN}:{settings.SITE_PORT}"
+    failures = _watch_failures(page)
+
+    # Landing page on the public host.
+    response = page.goto(f"{live_server_url}/")
+    assert response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.screenshot(path=screenshot_dir / "landing.png", full_page=True)
+
+    # Sign up.
+    page.locator("header").get_by_role("link", name="Sign up").click()
+    page.wait_for_url(f"{live_server_url}/signup/")
+    page.fill("#id_business_name", BUSINESS)
+    page.fill("#id_subdomain", SUBDOMAIN)
+    page.fill("#id_full_name", OWNER)
+    page.fill("#id_email", OWNER_EMAIL)
+    page.fill("#id_password", PASSWORD)
+    page.check("#id_accept_terms")
+    page.screenshot(path=screenshot_dir / "signup.png", full_page=True)
+    page.get_by_role("button", name="Create workspace").click()
+
+    # Handed over to the new workspace, logged in, on its dashboard.
+    page.wait_for_url(f"{workspace_origin}/")
+    main = page.locator("main")
+    expect(main).to_contain_text(BUSINESS)
+    expect(main).to_contain_text(OWNER)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {OWNER.split()[0]}")
+    expect(page.locator("header")).to_contain_text(OWNER_EMAIL)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.locator("input[type=password]")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "dashboard.png", full_page=True)
+
+    tenant = in_thread(Tenant.objects.get, subdomain=SUBDOMAIN)
+    assert tenant.kind == Tenant.Kind.WORKSPACE
+    assert tenant.business_name == BUSINESS
+
+    # A workspace host has no admin.
+    response = page.goto(f"{workspace_origin}/admin/")
+    assert response.status == 404
+
+    # The operator logs in to the admin on the public host and finds the new workspace.
+    in_thread(User.objects.create_superuser, OPERATOR_EMAIL, PASSWORD)
+    page.goto(f"{live_server_url}/admin/")
+    page.wait_for_url(re.compile(re.escape(f"{live_server_url}/admin/login/")))
+    page.fill("#id_username", OPERATOR_EMAIL)
+    page.fill("#id_password", PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{live_server_url}/admin/")
+    response = page.goto(f"{live_server_url}/admin/tenants/tenant/")
+    assert response.status == 200
+    expect(page.locator("#result_list")).to_contain_text(SUBDOMAIN)
+    page.screenshot(path=screenshot_dir / "admin-tenants.png", full_page=True)
+
+    assert failures == []
