@@ -119,11 +119,13 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Extend trial of selected workspaces by the days given")
     def extend_trial(self, request, queryset):
-        form = TenantActionForm(request.POST)
-        if not form.is_valid() or not form.cleaned_data.get("days"):
+        try:
+            days = TenantActionForm.base_fields["days"].clean(request.POST.get("days"))
+        except forms.ValidationError:
+            days = None
+        if not days:
             self.message_user(request, "Enter a number of days from 1 to 365 to extend a trial.", messages.ERROR)
             return
-        days = form.cleaned_data["days"]
 
         def extend(**kwargs):
             return services.tenant_extend_trial(days=days, **kwargs)

@@ -21,14 +21,23 @@ _sequence = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Always create the test database, also for a run with only `committed_db` tests (pytest-django's
+    own fixture sets up only the databases that `django_db`-marked tests ask for)."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         public, _ = Tenant.objects.get_or_create(
             schema_name=settings.PUBLIC_SCHEMA_NAME, defaults={"kind": Tenant.Kind.PUBLIC}
         )
         Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public})
         pool.template_ensure()
         pool.pool_fill(size=POOL_SIZE)
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(databases, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +104,7 @@ def committed_db(django_db_setup, django_db_blocker):
     """For tests whose work must really commit (threads, a live server): no wrapping transaction; every
     workspace, row and schema the test made is removed afterwards and the spare pool refilled."""
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "committed_db outside the test database"
         before = committed_snapshot()
         try:
             yield

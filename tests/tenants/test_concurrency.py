@@ -1,0 +1,96 @@
+"""Real concurrent signups against real PostgreSQL (committed work, separate connections)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from tenants.models import Domain, Tenant
+from tests.conftest import PASSWORD, host_client
+
+
+def _workspace_schemas_on_disk() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ws\\_%%'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_six_concurrent_signups_for_one_subdomain_make_exactly_one_workspace(committed_db):
+    spares_before = Tenant.objects.spares().count()
+    barrier = threading.Barrier(6)
+    results: list[tuple[int, str]] = []
+
+    def sign_up(n: int) -> None:
+        client = host_client("localhost")
+        barrier.wait()
+        try:
+            response = client.post(
+                "/signup/",
+                {
+                    "business_name": f"Racer {n}",
+                    "subdomain": "photo-finish",
+                    "full_name": f"Racer {n}",
+                    "email": f"racer{n}@example.com",
+                    "password": PASSWORD,
+                    "accept_terms": "on",
+                },
+            )
+            results.append((response.status_code, response.content.decode()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [302, 400, 400, 400, 400, 400]
+    assert all("already taken" in body for status, body in results if status == 400)
+    winner = Tenant.objects.get(subdomain="photo-finish")
+    assert Domain.objects.filter(domain="photo-finish.localhost").count() == 1
+    # Losers' claims rolled back: their spares are still spares, and no schema lost its row.
+    assert Tenant.objects.spares().count() == spares_before - 1
+    rows = set(Tenant.objects.values_list("schema_name", flat=True))
+    assert _workspace_schemas_on_disk() <= rows
+    assert winner.schema_name in _workspace_schemas_on_disk()
+
+
+def test_concurrent_signups_with_an_empty_pool_still_make_one_each(committed_db):
+    """With no spares, each signup clones its own schema; different subdomains all succeed."""
+    Tenant.objects.spares().delete()  # committed: the rows go, the schemas stay until dropped below
+    with connection.cursor() as cursor:
+        for name in _workspace_schemas_on_disk() - set(Tenant.objects.values_list("schema_name", flat=True)):
+            cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
+    barrier = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def sign_up(n: int) -> None:
+        client = host_client("localhost")
+        barrier.wait()
+        try:
+            response = client.post(
+                "/signup/",
+                {
+                    "business_name": f"Shop {n}",
+                    "subdomain": f"empty-pool-{n}",
+                    "full_name": "Owner",
+                    "email": f"o{n}@example.com",
+                    "password": PASSWORD,
+                    "accept_terms": "on",
+                },
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [302, 302, 302]
+    assert Tenant.objects.workspaces().filter(subdomain__startswith="empty-pool-").count() == 3
+    assert _workspace_schemas_on_disk() == set(Tenant.objects.exclude(kind="public").exclude(kind="template").values_list("schema_name", flat=True))
+
