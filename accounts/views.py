@@ -10,6 +10,7 @@ from accounts.forms import EmailAuthenticationForm
 from accounts.handoff import handoff_email_hint, handoff_user
 from accounts.models import User
 from billing.plans import plan_name
+from tenants.links import workspace_url
 
 
 class LoginView(auth_views.LoginView):
@@ -45,5 +46,10 @@ def dashboard(request):
     return render(
         request,
         "accounts/dashboard.html",
-        {"tenant": tenant, "owner": owner, "plan_name": plan_name(tenant.plan)},
+        {
+            "tenant": tenant,
+            "owner": owner,
+            "plan_name": plan_name(tenant.plan),
+            "workspace_home": workspace_url(tenant.subdomain, "/"),
+        },
     )

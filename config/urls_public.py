@@ -8,6 +8,7 @@ from tenants import views as tenant_views
 admin.site.site_header = "Portal operations"
 admin.site.site_title = "Portal operations"
 admin.site.index_title = "Workspaces and operations"
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),

@@ -3,7 +3,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
 
-from billing.plans import PLANS
+from django.utils.formats import date_format
+
+from billing.plans import PLANS, plan_name
 from config.http import client_ip
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant
@@ -62,9 +64,7 @@ class PlanFilter(admin.SimpleListFilter):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = [
-        "business_name", "subdomain", "status", "plan", "trial_ends_at", "created_at", "users",
-    ]
+    list_display = ["business_name", "subdomain", "status", "plan_label", "trial_end", "created", "users"]
     list_filter = ["status", PlanFilter]
     search_fields = ["business_name", "subdomain", "owner_email"]
     ordering = ["-created_at"]
@@ -89,6 +89,18 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # closing and purging is a service with a grace period, not a delete button
+
+    @admin.display(description="Plan", ordering="plan")
+    def plan_label(self, tenant):
+        return plan_name(tenant.plan)
+
+    @admin.display(description="Trial ends", ordering="trial_ends_at")
+    def trial_end(self, tenant):
+        return date_format(tenant.trial_ends_at, "j M Y") if tenant.trial_ends_at else "-"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, tenant):
+        return date_format(tenant.created_at, "j M Y")
 
     @admin.display(description="Users")
     def users(self, tenant):

@@ -29,20 +29,13 @@ TIMEOUT_MS = 15_000
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "docs" / "screenshots"
 
 
-def _public_session_keys() -> set[str]:
-    from django.contrib.sessions.models import Session
-
-    connection.set_schema_to_public()
-    return set(Session.objects.values_list("session_key", flat=True))
-
-
 @pytest.fixture
 def live_server_url(committed_db, settings):
     """Serve the portal on 127.0.0.1:<free port>; links and redirects point at http://*.localhost:<port>/.
 
     Yields the public site's origin, e.g. "http://localhost:53127". Stopped before `committed_db` cleans
     up, so no request thread still holds a workspace's schema when it is dropped."""
-    sessions_before = _public_session_keys()
+    assert connection.settings_dict["NAME"].startswith("test_"), "refusing to serve outside the test database"
     server = LiveServerThread("127.0.0.1", _StaticFilesHandler)
     server.daemon = True
     server.start()
@@ -57,12 +50,6 @@ def live_server_url(committed_db, settings):
         yield settings.APP_URL
     finally:
         server.terminate()
-        # Operators' sessions live in the public schema, which committed_db's cleanup does not cover
-        # (a workspace's sessions go with its schema).
-        from django.contrib.sessions.models import Session
-
-        connection.set_schema_to_public()
-        Session.objects.exclude(session_key__in=sessions_before).delete()
 
 
 @pytest.fixture

@@ -1,0 +1,162 @@
+"""Signup speed at 10, 100 and 1,000 existing workspaces.
+
+    python bench/signup.py [--counts 10 100 1000] [--samples 40] [--reset]
+
+Runs against its own database, `portal_bench`, on the server of DATABASE_URL (or the embedded one),
+with the real settings and dj-stripe's real migrations. It creates the workspaces it needs (kept
+between runs; --reset starts over), then for each count measures:
+
+- provisioning: `workspace_signup()` from validated data to a committed workspace with its owner,
+  legal records and audit event, password already hashed, a spare waiting in the pool (the pool is
+  topped up between samples, untimed, as the background refill would);
+- provisioning with an empty pool: the fallback that clones the template inside the request;
+- the whole signup POST through Django's test client: form validation, Argon2 hashing, provisioning,
+  the redirect with its hand-off token.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["APP_ENV"] = "development"
+os.environ["SCHEMA_POOL_REFILL"] = "off"
+os.environ["LOG_LEVEL"] = "WARNING"
+os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+
+BENCH_DB = "portal_bench"
+
+
+def setup_django(reset: bool) -> None:
+    import django
+    import psycopg
+    from django.conf import settings
+
+    django.setup()
+    db = settings.DATABASES["default"]
+    params = {"user": db["USER"], "host": db["HOST"], "port": db["PORT"] or None, "password": db["PASSWORD"]}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
+        if reset:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    db["NAME"] = BENCH_DB
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--counts", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--reset", action="store_true", help="drop the bench database first")
+    args = parser.parse_args()
+    setup_django(args.reset)
+
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from tenants import pool, services
+    from tenants.models import Tenant
+
+    started = time.perf_counter()
+    print("Preparing the bench database (the first run migrates with dj-stripe: about 2 minutes)...", flush=True)
+    call_command("bootstrap", verbosity=0, stdout=open(os.devnull, "w"))
+    print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+    password_hash = make_password("correct horse battery staple")
+    serial = iter(range(10**9))
+
+    def next_subdomain(prefix: str) -> str:
+        while True:
+            name = f"{prefix}-{os.getpid()}-{next(serial)}"
+            if not Tenant.objects.filter(subdomain=name).exists():
+                return name
+
+    def provision(prefix: str) -> float:
+        subdomain = next_subdomain(prefix)
+        t0 = time.perf_counter()
+        services.workspace_signup(
+            business_name=f"Bench {subdomain}",
+            subdomain=subdomain,
+            owner_email=f"owner@{subdomain}.test",
+            owner_name="Bench Owner",
+            owner_password_hash=password_hash,
+            ip_address="127.0.0.1",
+        )
+        elapsed = time.perf_counter() - t0
+        connection.set_schema_to_public()
+        return elapsed * 1000
+
+    def grow_to(count: int) -> None:
+        have = Tenant.objects.workspaces().count()
+        if have >= count:
+            return
+        print(f"  creating {count - have} workspaces to reach {count}...", flush=True)
+        t0 = time.perf_counter()
+        for _ in range(count - have):
+            pool.pool_fill(size=1)
+            provision("fill")
+        print(f"  done in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    client = Client(HTTP_HOST=os.environ.get("BENCH_HOST", "localhost"))
+
+    def signup_post() -> float:
+        subdomain = next_subdomain("post")
+        data = {
+            "business_name": "Bench Post",
+            "subdomain": subdomain,
+            "full_name": "Bench Owner",
+            "email": f"owner@{subdomain}.test",
+            "password": "correct horse battery staple",
+            "accept_terms": "on",
+        }
+        t0 = time.perf_counter()
+        response = client.post("/signup/", data)
+        elapsed = time.perf_counter() - t0
+        connection.set_schema_to_public()
+        assert response.status_code == 302, response.content[:300]
+        return elapsed * 1000
+
+    rows = []
+    for count in args.counts:
+        grow_to(count)
+        existing = Tenant.objects.workspaces().count()
+        warm, cold, posts = [], [], []
+        for _ in range(args.samples):
+            pool.pool_fill(size=2)
+            warm.append(provision("warm"))
+        for _ in range(max(5, args.samples // 8)):
+            for spare in Tenant.objects.spares():
+                spare.delete(force_drop=True)
+            cold.append(provision("cold"))
+        for _ in range(max(10, args.samples // 2)):
+            pool.pool_fill(size=2)
+            posts.append(signup_post())
+        rows.append((existing, warm, cold, posts))
+        print(f"  measured at {existing} workspaces", flush=True)
+
+    pool.pool_fill()
+    print()
+    print("| workspaces | provisioning p50 | provisioning p95 | empty pool p50 | signup POST p50 | signup POST p95 |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for existing, warm, cold, posts in rows:
+        print(
+            f"| {existing:,} | {statistics.median(warm):.1f} ms | {percentile(warm, 95):.1f} ms "
+            f"| {statistics.median(cold):.0f} ms | {statistics.median(posts):.0f} ms | {percentile(posts, 95):.0f} ms |"
+        )
+    print(f"\n{args.samples} provisioning samples per row; total run {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
