@@ -32,7 +32,13 @@ def _watch_failures(page) -> list[str]:
     """Collect failed sub-resource loads (stylesheets, images...) and JavaScript errors."""
     failures: list[str] = []
     page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: failures.append(f"failed: {request.url} {request.failure}"))
+    page.on(
+        "requestfailed",
+        # A load cut short by the next navigation is the browser's doing, not a broken page.
+        lambda request: failures.append(f"failed: {request.url} {request.failure}")
+        if "ERR_ABORTED" not in (request.failure or "")
+        else None,
+    )
     page.on(
         "response",
         lambda response: failures.append(f"{response.status}: {response.url}")
