@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.http import urlencode
 
 from tenants.links import workspace_url
 
@@ -39,7 +40,7 @@ def send_welcome(*, tenant_id: int) -> bool:
         context={
             "tenant": tenant,
             "workspace_url": workspace_url(tenant.subdomain, "/"),
-            "login_url": workspace_url(tenant.subdomain, "/login/"),
+            "login_url": workspace_url(tenant.subdomain, "/login/?" + urlencode({"email": tenant.owner_email})),
         },
         tags=["welcome"],
         metadata={"workspace": tenant.subdomain},

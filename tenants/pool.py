@@ -2,7 +2,7 @@
 
 Creating a schema the django-tenants way replays every migration of every app (about a minute with
 dj-stripe installed). Instead, `template_ensure` migrates one template schema once, `spare_create`
-clones it (a fraction of a second), and signup claims a ready spare in a few milliseconds. Spares and
+copies it (tenants/clone.py, about 50 ms), and signup claims a ready spare in a few milliseconds. Spares and
 the template are Tenant rows, so `migrate_schemas` keeps them current like every workspace.
 """
 
@@ -13,17 +13,16 @@ import threading
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
+from tenants.clone import schema_clone
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
 # Keys for PostgreSQL advisory locks: they serialize work across every process on every machine.
 FILL_LOCK = 7_301_001
-CLONE_LOCK = 7_301_002
-TEMPLATE_LOCK = 7_301_003
+TEMPLATE_LOCK = 7_301_002
 
 
 def template_ensure(*, verbosity: int = 0) -> Tenant:
@@ -53,15 +52,12 @@ def template_ensure(*, verbosity: int = 0) -> Tenant:
 
 
 def spare_create() -> Tenant:
-    """Clone the template into a new spare schema. Row and schema commit together or not at all."""
+    """Copy the template into a new spare schema. Row and schema commit together or not at all."""
     schema_name = f"ws_{secrets.token_hex(8)}"
     with transaction.atomic():
         connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            # django-tenants re-installs its clone function on every call; concurrent installs collide.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLONE_LOCK])
         spare = Tenant.objects.create(schema_name=schema_name, kind=Tenant.Kind.SPARE)
-        CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, schema_name, "DATA")
+        schema_clone(source=settings.TENANT_BASE_SCHEMA, target=schema_name)
     return spare
 
 
@@ -91,11 +87,11 @@ def pool_fill(*, size: int | None = None) -> int:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [FILL_LOCK])
 
 
-def pool_refill_soon() -> None:
+def pool_refill_soon() -> threading.Thread | None:
     """Refill outside the request: a background thread in this process (SCHEMA_POOL_REFILL=thread), or
     nothing (=off) when a worker or cron runs `manage.py schema_pool` instead."""
     if settings.SCHEMA_POOL_REFILL != "thread":
-        return
+        return None
 
     def refill() -> None:
         try:
@@ -105,4 +101,6 @@ def pool_refill_soon() -> None:
         finally:
             connection.close()
 
-    threading.Thread(target=refill, name="schema-pool-refill", daemon=True).start()
+    thread = threading.Thread(target=refill, name="schema-pool-refill", daemon=True)
+    thread.start()
+    return thread

@@ -3,7 +3,6 @@
 Views, admin actions, management commands and (later) background tasks all call these.
 """
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,8 +15,6 @@ from legal import services as legal_services
 from notifications import emails
 from tenants import pool
 from tenants.models import AuditEvent, Domain, Tenant
-
-logger = logging.getLogger(__name__)
 
 
 class SubdomainUnavailable(Exception):

@@ -94,3 +94,32 @@ def test_concurrent_signups_with_an_empty_pool_still_make_one_each(committed_db)
     assert Tenant.objects.workspaces().filter(subdomain__startswith="empty-pool-").count() == 3
     assert _workspace_schemas_on_disk() == set(Tenant.objects.exclude(kind="public").exclude(kind="template").values_list("schema_name", flat=True))
 
+
+
+def test_background_refill_tops_the_pool_up_after_a_signup(committed_db, settings):
+    settings.SCHEMA_POOL_REFILL = "thread"
+    settings.SCHEMA_POOL_SIZE = Tenant.objects.spares().count()
+    response = host_client("localhost").post(
+        "/signup/",
+        {
+            "business_name": "Refill",
+            "subdomain": "refill",
+            "full_name": "Owner",
+            "email": "o@refill.test",
+            "password": PASSWORD,
+            "accept_terms": "on",
+        },
+    )
+    assert response.status_code == 302
+    refills = [thread for thread in threading.enumerate() if thread.name == "schema-pool-refill"]
+    assert refills, "signup scheduled no refill"
+    for thread in refills:
+        thread.join(timeout=60)
+    assert Tenant.objects.spares().count() == settings.SCHEMA_POOL_SIZE
+
+
+def test_pool_refill_is_off_when_a_worker_does_it(settings):
+    from tenants import pool
+
+    settings.SCHEMA_POOL_REFILL = "off"
+    assert pool.pool_refill_soon() is None

@@ -1,0 +1,107 @@
+"""Copy a schema's tables into a new schema, with every catalog query filtered by schema.
+
+django-tenants' clone function re-installs ~4,500 lines of PL/pgSQL on every call and scans the
+whole catalog, so it slows down as workspaces accumulate (0.3 s with a handful, 0.65 s at 100). The
+template holds only plain tables (Django's tenant apps), which this copies exactly: columns with
+their defaults and identity, rows, constraints and indexes under their original names (later
+migrations find them by name), and identity sequences moved past the copied rows.
+"""
+
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+UNSUPPORTED = """
+SELECT 'relation ' || relname FROM pg_class
+ WHERE relnamespace = %(ns)s AND relkind IN ('v', 'm', 'f', 'p')
+UNION ALL
+SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = %(ns)s
+UNION ALL
+SELECT 'trigger ' || tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal
+UNION ALL
+SELECT 'sequence default on ' || c.relname || '.' || a.attname
+  FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
+  JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+ WHERE c.relnamespace = %(ns)s AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%%'
+"""
+
+TABLES = "SELECT relname FROM pg_class WHERE relnamespace = %(ns)s AND relkind = 'r' ORDER BY relname"
+
+# Foreign keys last: they need the referenced primary keys and unique constraints in place.
+CONSTRAINTS = """
+SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
+  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+ WHERE con.connamespace = %(ns)s AND con.contype IN ('p', 'u', 'c', 'x', 'f')
+ ORDER BY con.contype = 'f', c.relname, con.conname
+"""
+
+# Indexes that no primary key, unique or exclusion constraint of their own table created.
+INDEXES = """
+SELECT pg_get_indexdef(i.indexrelid)
+  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+ WHERE ic.relnamespace = %(ns)s
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                    WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                      AND con.contype IN ('p', 'u', 'x'))
+ ORDER BY ic.relname
+"""
+
+IDENTITY_COLUMNS = """
+SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = %(ns)s AND c.relkind = 'r' AND a.attidentity <> '' AND NOT a.attisdropped
+"""
+
+
+class UnsupportedSchema(Exception):
+    pass
+
+
+def schema_clone(*, source: str, target: str) -> None:
+    """Create schema `target` as a copy of `source`. Runs in the caller's transaction (PostgreSQL DDL is
+    transactional, so a failure leaves nothing behind). The connection must be on the public schema."""
+    if connection.schema_name != get_public_schema_name():
+        # Definitions are read unqualified for schemas on the search path, which would then resolve wrongly.
+        raise UnsupportedSchema("schema_clone() must run with the connection on the public schema")
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT oid, quote_ident(nspname) FROM pg_namespace WHERE nspname = %s", [source])
+        row = cursor.fetchone()
+        if row is None:
+            raise UnsupportedSchema(f"schema {source!r} does not exist")
+        params = {"ns": row[0]}
+        # How pg_get_*def() writes the source schema in the definitions it returns.
+        source_prefix, target_prefix = f"{row[1]}.", f"{quote(target)}."
+
+        cursor.execute(UNSUPPORTED, params)
+        unsupported = [name for (name,) in cursor.fetchall()]
+        if unsupported:
+            raise UnsupportedSchema(f"cannot copy {', '.join(unsupported)} from {source}")
+
+        cursor.execute(TABLES, params)
+        tables = [name for (name,) in cursor.fetchall()]
+        cursor.execute(CONSTRAINTS, params)
+        constraints = cursor.fetchall()
+        cursor.execute(INDEXES, params)
+        indexes = [definition for (definition,) in cursor.fetchall()]
+        cursor.execute(IDENTITY_COLUMNS, params)
+        identity_columns = cursor.fetchall()
+
+        cursor.execute(f"CREATE SCHEMA {quote(target)}")
+        for table in tables:
+            src, dst = f"{quote(source)}.{quote(table)}", f"{quote(target)}.{quote(table)}"
+            cursor.execute(
+                f"CREATE TABLE {dst} (LIKE {src} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED"
+                " INCLUDING STORAGE INCLUDING COMMENTS)"
+            )
+            cursor.execute(f"INSERT INTO {dst} OVERRIDING SYSTEM VALUE SELECT * FROM {src}")
+        for table, name, definition in constraints:
+            definition = definition.replace(f"REFERENCES {source_prefix}", f"REFERENCES {target_prefix}")
+            cursor.execute(f"ALTER TABLE {quote(target)}.{quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for definition in indexes:
+            cursor.execute(definition.replace(f" ON {source_prefix}", f" ON {target_prefix}", 1))
+        for table, column in identity_columns:
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), max({quote(column)})) FROM {quote(target)}.{quote(table)}"
+                f" HAVING max({quote(column)}) IS NOT NULL",
+                [f"{quote(target)}.{quote(table)}", column],
+            )
