@@ -229,3 +229,9 @@ def test_no_email_is_sent_when_signup_fails(public_client, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         post_signup(public_client, password="short")
     assert mail.outbox == []
+
+
+def test_an_empty_post_is_a_refused_submission_not_a_page_view(public_client):
+    response = public_client.post("/signup/", {})
+    assert response.status_code == 400
+    assert response.content.decode().count("This field is required") >= 5
