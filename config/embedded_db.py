@@ -4,10 +4,13 @@ It keeps running between commands (cleanup_mode=None), so only the first command
 the 0.5 s start. Never used in production: settings require DATABASE_URL there.
 """
 
+import warnings
 from pathlib import Path
 
 
 def embedded_database(data_dir: Path) -> dict:
+    # platformdirs (via pgserver) warns when XDG_RUNTIME_DIR is unset, as it is for root and in CI.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
