@@ -1,5 +1,14 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.db import connection
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from accounts.tokens import password_reset_token
+from notifications import emails
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -8,5 +17,89 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
     error_messages = {
         "invalid_login": "That email and password do not match an account in this workspace.",
-        "inactive": "This account is inactive.",
+        "inactive": "That email and password do not match an account in this workspace.",
+        "closed": "This workspace is closed. Only its owners can still log in, to export its data.",
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if connection.tenant.is_closed and user.role != User.Role.OWNER:
+            raise forms.ValidationError(self.error_messages["closed"], code="closed")
+
+
+class WorkspacePasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending our templated email with a workspace-bound token."""
+
+    def save(self, request=None, **kwargs):
+        email = self.cleaned_data["email"]
+        for user in self.get_users(email):
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": password_reset_token.make_token(user)},
+            )
+            emails.send_password_reset(tenant=connection.tenant, user=user, reset_path=path)
+
+
+class PasswordPairMixin:
+    """Two password fields checked against each other and Django's validators."""
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords do not match.")
+        elif first:
+            try:
+                password_validation.validate_password(first, self.password_user())
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    role = forms.ChoiceField(
+        choices=[(User.Role.MEMBER, "Member"), (User.Role.ADMIN, "Admin")], initial=User.Role.MEMBER
+    )
+
+
+class AcceptInvitationForm(PasswordPairMixin, forms.Form):
+    full_name = forms.CharField(max_length=150, label="Your name")
+    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def password_user(self) -> User:
+        return User(email=self.email, full_name=self.cleaned_data.get("full_name", ""))
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=User.Role.choices)
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(max_length=150, label="Name")
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(label="New email")
+    password = forms.CharField(label="Current password", strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your current password.")
+        return password
+
+    def clean_new_email(self):
+        email = self.cleaned_data["new_email"].lower()
+        if email == self.user.email:
+            raise forms.ValidationError("That is already your email address.")
+        return email

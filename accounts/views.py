@@ -1,16 +1,40 @@
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
-from accounts.forms import EmailAuthenticationForm
+from accounts import services
+from accounts.forms import (
+    AcceptInvitationForm,
+    EmailAuthenticationForm,
+    EmailChangeForm,
+    InvitationForm,
+    ProfileForm,
+    RoleForm,
+    WorkspacePasswordResetForm,
+)
 from accounts.handoff import handoff_email_hint, handoff_user
-from accounts.models import User
+from accounts.models import Invitation, User
+from accounts.permissions import role_required
+from accounts.throttle import attempt_throttled
+from accounts.tokens import password_reset_token
 from billing.plans import plan_name
+from config.http import client_ip
 from tenants.links import workspace_url
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def throttled(request, exception=None):
+    return render(request, "429.html", status=429)
+
+
+# Logging in and out
 
 
 class LoginView(auth_views.LoginView):
@@ -20,6 +44,11 @@ class LoginView(auth_views.LoginView):
 
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
+
+    def post(self, request, *args, **kwargs):
+        if attempt_throttled(request, email=request.POST.get("username", ""), group="login"):
+            return throttled(request)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -32,7 +61,7 @@ def handoff(request):
     with transaction.atomic():
         user = handoff_user(token)
         if user is not None:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=MODEL_BACKEND)
             return redirect("accounts:dashboard")
     email = handoff_email_hint(token)
     login_url = reverse("accounts:login")
@@ -52,4 +81,218 @@ def dashboard(request):
             "plan_name": plan_name(tenant.plan),
             "workspace_home": workspace_url(tenant.subdomain, "/"),
         },
+    )
+
+
+# Password reset, scoped to the workspace and throttled like login
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = WorkspacePasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        if attempt_throttled(request, email=request.POST.get("email", ""), group="reset"):
+            return throttled(request)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    token_generator = password_reset_token
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# Own account
+
+
+@login_required
+def account(request):
+    profile = ProfileForm(request.POST if "save_profile" in request.POST else None, initial={"full_name": request.user.full_name})
+    if profile.is_valid():
+        services.profile_update(user=request.user, full_name=profile.cleaned_data["full_name"])
+        messages.success(request, "Your name was saved.")
+        return redirect("accounts:account")
+    return render(request, "accounts/account.html", {"profile_form": profile}, status=400 if profile.errors else 200)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password was changed. Your other sessions have been logged out.")
+        return super().form_valid(form)
+
+
+@login_required
+def email_change(request):
+    form = EmailChangeForm(request.POST if request.method == "POST" else None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.email_change_request(user=request.user, new_email=form.cleaned_data["new_email"])
+        except services.TeamError as error:
+            form.add_error("new_email", str(error))
+        else:
+            messages.success(request, f"We sent a confirmation link to {form.cleaned_data['new_email']}.")
+            return redirect("accounts:account")
+    return render(request, "accounts/email_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def email_change_confirm(request, token):
+    try:
+        user = services.email_change_confirm(token=token, ip_address=client_ip(request))
+    except services.TeamError as error:
+        return render(request, "accounts/link_invalid.html", {"message": str(error)}, status=400)
+    messages.success(request, f"Your email is now {user.email}.")
+    return redirect("accounts:account" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    services.sessions_end_others(request=request, user=request.user)
+    messages.success(request, "Your other sessions have been logged out.")
+    return redirect("accounts:account")
+
+
+# Team
+
+
+@role_required(User.Role.ADMIN)
+def team(request):
+    form = InvitationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_create(
+                inviter=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                ip_address=client_ip(request),
+            )
+        except services.TeamError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("accounts:team")
+    context = {
+        "form": form,
+        "members": User.objects.order_by("-is_active", "email"),
+        "invitations": [i for i in Invitation.objects.filter(accepted_at=None, revoked_at=None)],
+        "roles": User.Role.choices,
+    }
+    return render(request, "accounts/team.html", context, status=400 if form.errors else 200)
+
+
+def _team_action(request, change, success: str):
+    try:
+        change()
+    except services.TeamError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+    return redirect("accounts:team")
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def invitation_resend(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    return _team_action(
+        request,
+        lambda: services.invitation_resend(actor=request.user, invitation=invitation, ip_address=client_ip(request)),
+        f"Invitation to {invitation.email} sent again.",
+    )
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    return _team_action(
+        request,
+        lambda: services.invitation_revoke(actor=request.user, invitation=invitation, ip_address=client_ip(request)),
+        f"Invitation to {invitation.email} revoked.",
+    )
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def member_role(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role.")
+        return redirect("accounts:team")
+    role = form.cleaned_data["role"]
+    return _team_action(
+        request,
+        lambda: services.member_change_role(actor=request.user, member=member, role=role, ip_address=client_ip(request)),
+        f"{member.email} is now {User.Role(role).label.lower()}.",
+    )
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def member_deactivate(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    return _team_action(
+        request,
+        lambda: services.member_deactivate(actor=request.user, member=member, ip_address=client_ip(request)),
+        f"{member.email} was deactivated and logged out.",
+    )
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def member_reactivate(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    return _team_action(
+        request,
+        lambda: services.member_reactivate(actor=request.user, member=member, ip_address=client_ip(request)),
+        f"{member.email} can log in again.",
+    )
+
+
+@role_required(User.Role.OWNER)
+@require_POST
+def ownership_transfer(request, pk):
+    member = get_object_or_404(User, pk=pk)
+    return _team_action(
+        request,
+        lambda: services.ownership_transfer(actor=request.user, member=member, ip_address=client_ip(request)),
+        f"{member.email} now owns this workspace; you are an admin.",
+    )
+
+
+# Accepting an invitation (anonymous)
+
+
+def invitation_accept(request, token):
+    invitation = services.invitation_for_token(token)
+    status = invitation.status if invitation else "invalid"
+    if status != Invitation.Status.PENDING:
+        return render(request, "accounts/invitation_unusable.html", {"status": status}, status=404 if status == "invalid" else 410)
+    form = AcceptInvitationForm(request.POST if request.method == "POST" else None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"],
+                ip_address=client_ip(request),
+            )
+        except services.InvitationUnusable as error:
+            return render(request, "accounts/invitation_unusable.html", {"status": error.status}, status=410)
+        login(request, user, backend=MODEL_BACKEND)
+        messages.success(request, f"Welcome to {request.tenant.business_name}!")
+        return redirect("accounts:dashboard")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
+        status=400 if form.errors else 200,
     )

@@ -19,6 +19,8 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("APP_URL must start with https://")
     if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("CSRF_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE must be on")
+    if not settings.get("REDIS_URL"):
+        problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):
         problems.append("EMAIL_BACKEND must be a real provider (an anymail backend), not the console")
     return problems

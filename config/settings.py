@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.ClosedWorkspaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -125,22 +126,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else per-process memory.
 REDIS_URL = env.str("REDIS_URL", default="")
+_cache_backend = (
+    {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)
 CACHES = {
-    "default": (
-        {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
-            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
-        if REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
-            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
-    )
+    # Keys are prefixed with the current schema: one workspace can never read another's entries.
+    "default": {
+        **_cache_backend,
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    },
+    # Throttle counters that must span every host (per client IP); per-account keys name the schema.
+    "ratelimit": {**_cache_backend, "KEY_PREFIX": "rl"},
 }
+RATELIMIT_USE_CACHE = "ratelimit"
+if not REDIS_URL:
+    # django-ratelimit wants a shared cache with atomic increments; per-process memory is only for
+    # development, where one process serves everything. Production requires REDIS_URL.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Accounts and sessions
 AUTH_USER_MODEL = "accounts.User"
@@ -150,6 +155,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # The seed app stored bcrypt hashes; imported as "bcrypt$<hash>", they are upgraded on login.
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -157,12 +165,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Workspaces
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+# A closed workspace (and its schema) is deleted for good this many days later by purge_closed_tenants.
+DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
+# Brute-force throttles (django-ratelimit "count/period", e.g. 5/10m): per client IP across all hosts,
+# and per account (email within one workspace). Login and password reset share them.
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
+LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
 # Pre-migrated spare schemas that signup claims (see docs/decisions.md); refilled outside the request.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
 SCHEMA_POOL_REFILL = env.str("SCHEMA_POOL_REFILL", default="thread")  # "thread" or "off" (cron/worker only)

@@ -2,7 +2,12 @@
 
 from django.urls import include, path
 
+from tenants import views as tenant_views
+
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
+    path("settings/export/", tenant_views.workspace_export, name="workspace_export"),
+    path("settings/close/", tenant_views.workspace_close, name="workspace_close"),
     path("", include("legal.urls")),
 ]

@@ -45,3 +45,61 @@ def send_welcome(*, tenant_id: int) -> bool:
         tags=["welcome"],
         metadata={"workspace": tenant.subdomain},
     )
+
+
+def send_invitation(*, tenant, invitation, token: str, inviter_name: str) -> bool:
+    return send_templated(
+        name="invitation",
+        to=invitation.email,
+        context={
+            "tenant": tenant,
+            "inviter_name": inviter_name,
+            "role": invitation.get_role_display(),
+            "accept_url": workspace_url(tenant.subdomain, f"/invitations/{token}/"),
+            "expires_at": invitation.expires_at,
+        },
+        tags=["invitation"],
+        metadata={"workspace": tenant.subdomain},
+    )
+
+
+def send_password_reset(*, tenant, user, reset_path: str) -> bool:
+    return send_templated(
+        name="password_reset",
+        to=user.email,
+        context={"tenant": tenant, "user": user, "reset_url": workspace_url(tenant.subdomain, reset_path)},
+        tags=["password-reset"],
+        metadata={"workspace": tenant.subdomain},
+    )
+
+
+def send_email_change(*, tenant, user, new_email: str, token: str) -> bool:
+    return send_templated(
+        name="email_change",
+        to=new_email,
+        context={
+            "tenant": tenant,
+            "user": user,
+            "new_email": new_email,
+            "confirm_url": workspace_url(tenant.subdomain, f"/account/email/confirm/{token}/"),
+        },
+        tags=["email-change"],
+        metadata={"workspace": tenant.subdomain},
+    )
+
+
+def send_workspace_closed(*, tenant_id: int) -> bool:
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return send_templated(
+        name="workspace_closed",
+        to=tenant.owner_email,
+        context={
+            "tenant": tenant,
+            "purge_after": tenant.purge_after,
+            "login_url": workspace_url(tenant.subdomain, "/login/"),
+        },
+        tags=["workspace-closed"],
+        metadata={"workspace": tenant.subdomain},
+    )

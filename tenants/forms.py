@@ -64,3 +64,35 @@ class SignupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class WorkspaceSettingsForm(forms.Form):
+    business_name = forms.CharField(max_length=100, label="Business name")
+    billing_email = forms.EmailField(
+        required=False, label="Billing contact email", help_text="Invoices and payment notices go here. Owners only."
+    )
+
+    def __init__(self, *args, can_edit_billing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_edit_billing:
+            self.fields["billing_email"].disabled = True
+
+    def clean_business_name(self) -> str:
+        name = " ".join(self.cleaned_data["business_name"].split())
+        if not name:
+            raise forms.ValidationError("Please enter your business name.")
+        return name
+
+
+class CloseWorkspaceForm(forms.Form):
+    confirm = forms.CharField(label="Type the workspace address to confirm")
+
+    def __init__(self, *args, subdomain: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subdomain = subdomain
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip().lower()
+        if value != self.subdomain:
+            raise forms.ValidationError(f"Type {self.subdomain} exactly to close this workspace.")
+        return value

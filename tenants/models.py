@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -40,6 +42,10 @@ class Tenant(TenantMixin):
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     owner_email = models.EmailField(blank=True)
     owner_name = models.CharField(max_length=150, blank=True)
+    billing_email = models.EmailField(blank=True, help_text="Where invoices and payment notices go.")
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Closed by its owner; purged DELETION_GRACE_DAYS later."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,6 +70,14 @@ class Tenant(TenantMixin):
         return self.status == self.Status.SUSPENDED
 
     @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def purge_after(self):
+        return self.closed_at + timedelta(days=settings.DELETION_GRACE_DAYS) if self.closed_at else None
+
+    @property
     def trial_days_left(self) -> int | None:
         if self.status != self.Status.TRIALING or self.trial_ends_at is None:
             return None
@@ -72,8 +86,8 @@ class Tenant(TenantMixin):
 
     @property
     def email(self) -> str:
-        """dj-stripe's subscriber model needs an email: the owner's."""
-        return self.owner_email
+        """dj-stripe's subscriber model needs an email: the billing contact, else the owner."""
+        return self.billing_email or self.owner_email
 
     @property
     def host(self) -> str:

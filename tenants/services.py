@@ -145,6 +145,8 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
 def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
     """Lift a suspension: back to trialing while the trial runs, else active."""
     locked = _locked_workspace(tenant)
+    if locked.is_closed:
+        raise InvalidStateChange(f"{locked} was closed by its owner: reopen it instead.")
     trial_running = locked.trial_ends_at is not None and locked.trial_ends_at > timezone.now()
     status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
     if locked.status == status:
@@ -173,3 +175,78 @@ def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: st
             ip_address=ip_address,
         )
     return locked
+
+
+@transaction.atomic
+def tenant_update_settings(
+    *, tenant: Tenant, actor: str, business_name: str, billing_email: str, ip_address: str | None = None
+) -> Tenant:
+    locked = _locked_workspace(tenant)
+    changes = {}
+    for field, value in (("business_name", business_name), ("billing_email", billing_email)):
+        if getattr(locked, field) != value:
+            changes[field] = {"from": getattr(locked, field), "to": value}
+            setattr(locked, field, value)
+    if changes:
+        locked.save(update_fields=[*changes, "updated_at"])
+        audit_record(tenant=locked, actor=actor, action="tenant.settings_changed", details=changes, ip_address=ip_address)
+    return locked
+
+
+@transaction.atomic
+def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
+    """The owner closes the workspace: read-only for its owners, closed to everyone else, and deleted
+    for good DELETION_GRACE_DAYS later unless an operator reopens it."""
+    locked = _locked_workspace(tenant)
+    if locked.is_closed:
+        return locked
+    previous = locked.status
+    locked.status = Tenant.Status.CANCELLED
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_record(
+        tenant=locked, actor=actor, action="tenant.closed", ip_address=ip_address,
+        details={"from": previous, "purge_after": locked.purge_after.isoformat()},
+    )
+    transaction.on_commit(lambda: emails.send_workspace_closed(tenant_id=locked.pk))
+    return locked
+
+
+@transaction.atomic
+def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
+    locked = _locked_workspace(tenant)
+    if not locked.is_closed:
+        raise InvalidStateChange(f"{locked} is not closed.")
+    trial_running = locked.trial_ends_at is not None and locked.trial_ends_at > timezone.now()
+    locked.status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
+    locked.closed_at = None
+    locked.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_record(tenant=locked, actor=actor, action="tenant.reopened", ip_address=ip_address, details={"to": locked.status})
+    return locked
+
+
+@transaction.atomic
+def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
+    """Delete a closed workspace whose grace period is over: its schema, domains and row. The audit
+    trail and legal records stay, detached, under the workspace's name."""
+    locked = _locked_workspace(tenant)
+    if not locked.is_closed or locked.purge_after > timezone.now():
+        raise InvalidStateChange(f"{locked} is not due for deletion.")
+    audit_record(
+        tenant=None, actor=actor, action="tenant.purged",
+        details={"subdomain": locked.subdomain, "schema": locked.schema_name, "closed_at": locked.closed_at.isoformat()},
+    )
+    AuditEvent.objects.filter(tenant=locked).update(tenant_label=locked.subdomain)
+    Domain.objects.filter(tenant=locked).delete()
+    connection.set_schema_to_public()
+    locked.delete(force_drop=True)
+
+
+def tenants_purge_due(*, actor: str = "system") -> list[str]:
+    """Purge every closed workspace past its grace period; safe to run again and again (cron)."""
+    cutoff = timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS)
+    purged = []
+    for tenant in Tenant.objects.workspaces().filter(closed_at__lte=cutoff):
+        tenant_purge(tenant=tenant, actor=actor)
+        purged.append(tenant.subdomain)
+    return purged

@@ -1,14 +1,19 @@
+from django.contrib import messages
 from django.contrib.auth.hashers import make_password
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.handoff import handoff_token_make
 from accounts.models import User
+from accounts.permissions import role_required
 from billing.plans import PLANS
 from config.http import client_ip
 from tenants import services
-from tenants.forms import SignupForm
+from tenants.export import tenant_export
+from tenants.forms import CloseWorkspaceForm, SignupForm, WorkspaceSettingsForm
 from tenants.links import workspace_url
 
 
@@ -37,3 +42,59 @@ def signup(request):
             path = reverse("accounts:handoff", urlconf="config.urls_tenant")
             return redirect(workspace_url(tenant.subdomain, f"{path}?token={token}"))
     return render(request, "tenants/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# Workspace settings, export and closing (on the workspace's own host)
+
+
+@role_required(User.Role.ADMIN)
+def workspace_settings(request):
+    tenant = request.tenant
+    is_owner = request.user.has_role(User.Role.OWNER)
+    initial = {"business_name": tenant.business_name, "billing_email": tenant.billing_email}
+    form = WorkspaceSettingsForm(
+        request.POST if request.method == "POST" else None, initial=initial, can_edit_billing=is_owner
+    )
+    if request.method == "POST" and form.is_valid():
+        services.tenant_update_settings(
+            tenant=tenant,
+            actor=request.user.email,
+            business_name=form.cleaned_data["business_name"],
+            billing_email=form.cleaned_data["billing_email"] if is_owner else tenant.billing_email,
+            ip_address=client_ip(request),
+        )
+        messages.success(request, "Workspace settings saved.")
+        return redirect("workspace_settings")
+    context = {"form": form, "close_form": CloseWorkspaceForm(subdomain=tenant.subdomain), "is_owner": is_owner}
+    return render(request, "tenants/settings.html", context, status=400 if form.errors else 200)
+
+
+@role_required(User.Role.OWNER)
+def workspace_export(request):
+    tenant = request.tenant
+    archive = tenant_export(tenant=tenant)
+    services.audit_record(tenant=tenant, actor=request.user.email, action="tenant.exported", ip_address=client_ip(request))
+    filename = f"{tenant.subdomain}-export-{timezone.now():%Y%m%d-%H%M}.zip"
+    response = HttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(User.Role.OWNER)
+@require_POST
+def workspace_close(request):
+    tenant = request.tenant
+    form = CloseWorkspaceForm(request.POST, subdomain=tenant.subdomain)
+    if not form.is_valid():
+        context = {
+            "form": WorkspaceSettingsForm(
+                initial={"business_name": tenant.business_name, "billing_email": tenant.billing_email},
+                can_edit_billing=True,
+            ),
+            "close_form": form,
+            "is_owner": True,
+        }
+        return render(request, "tenants/settings.html", context, status=400)
+    services.tenant_close(tenant=tenant, actor=request.user.email, ip_address=client_ip(request))
+    messages.success(request, "The workspace is closed. You can still export its data until it is deleted.")
+    return redirect("accounts:dashboard")

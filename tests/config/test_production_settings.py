@@ -14,6 +14,7 @@ SAFE = {
     "APP_URL": "https://portal.example.org",
     "DATABASE_URL": "postgres://app@db.internal:5432/portal",
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+    "REDIS_URL": "redis://cache.internal:6379/0",
 }
 
 
@@ -46,6 +47,7 @@ def test_safe_production_configuration_starts_with_https_and_debug_off():
         ({"APP_URL": "http://portal.example.org"}, "APP_URL must start with https://"),
         ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "EMAIL_BACKEND"),
+        ({"REDIS_URL": None}, "REDIS_URL must be set"),
     ],
 )
 def test_unsafe_production_configuration_refuses_to_start(overrides, problem):

@@ -1,0 +1,249 @@
+"""The team and its accounts inside one workspace: every change here is one function, checked against
+the acting user's role (member < admin < owner) and written to the workspace's audit trail.
+
+All of these run with the connection on the workspace's schema (as a request to its host does).
+"""
+
+from django.contrib.auth import update_session_auth_hash
+from django.core import signing
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Invitation, User
+from notifications import emails
+from tenants.models import Tenant
+from tenants.services import audit_record
+
+EMAIL_CHANGE_SALT = "accounts.email-change"
+EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
+
+
+class TeamError(Exception):
+    """A refused change; the message is written for the person who asked for it."""
+
+
+class InvitationUnusable(Exception):
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+def _audit(*, actor: User | None, action: str, ip_address: str | None, **details) -> None:
+    audit_record(
+        tenant=connection.tenant, actor=actor.email if actor else "system", action=action, details=details,
+        ip_address=ip_address,
+    )
+
+
+def _require(actor: User, role: str) -> None:
+    if not actor.has_role(role):
+        raise TeamError(f"Only {'an owner' if role == User.Role.OWNER else 'an admin or owner'} can do that.")
+
+
+def _owner_contact_sync(owner: User) -> None:
+    """The Tenant row keeps the owner's name and email for operators, billing and emails."""
+    Tenant.objects.filter(pk=connection.tenant.pk).update(owner_email=owner.email, owner_name=owner.full_name)
+
+
+def _other_active_owners(member: User) -> int:
+    owners = User.objects.select_for_update().filter(role=User.Role.OWNER, is_active=True).exclude(pk=member.pk)
+    return len(owners)
+
+
+# Invitations
+
+
+@transaction.atomic
+def invitation_create(*, inviter: User, email: str, role: str, ip_address: str | None = None) -> Invitation:
+    _require(inviter, User.Role.ADMIN)
+    if role not in (User.Role.ADMIN, User.Role.MEMBER):
+        raise TeamError("Invite people as an admin or a member; ownership is transferred from the Team page.")
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise TeamError(f"{email} is already a member of this workspace.")
+    invitation = Invitation.objects.select_for_update().filter(email=email, accepted_at=None, revoked_at=None).first()
+    if invitation is not None and invitation.status == Invitation.Status.PENDING:
+        raise TeamError(f"{email} has already been invited. You can resend the invitation below.")
+    invitation = invitation or Invitation(email=email)  # an expired invitation is renewed, not duplicated
+    invitation.role = role
+    invitation.invited_by = inviter
+    token = invitation.renew_token()
+    invitation.save()
+    _audit(actor=inviter, action="member.invited", ip_address=ip_address, email=email, role=role)
+    _send_invitation(invitation, token, inviter)
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, invitation: Invitation, ip_address: str | None = None) -> Invitation:
+    _require(actor, User.Role.ADMIN)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
+        raise TeamError(f"This invitation was {invitation.status} and cannot be resent.")
+    token = invitation.renew_token()
+    invitation.save()
+    _audit(actor=actor, action="member.invitation_resent", ip_address=ip_address, email=invitation.email)
+    _send_invitation(invitation, token, actor)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation, ip_address: str | None = None) -> Invitation:
+    _require(actor, User.Role.ADMIN)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise TeamError("This invitation is no longer open.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    _audit(actor=actor, action="member.invitation_revoked", ip_address=ip_address, email=invitation.email)
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation behind a link in this workspace; a token from another workspace finds nothing."""
+    return Invitation.objects.filter(token_hash=Invitation.hash_token(token)).first()
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, full_name: str, password: str, ip_address: str | None = None) -> User:
+    invitation = Invitation.objects.select_for_update().filter(token_hash=Invitation.hash_token(token)).first()
+    if invitation is None:
+        raise InvitationUnusable("invalid")
+    if invitation.status != Invitation.Status.PENDING:
+        raise InvitationUnusable(invitation.status)
+    if User.objects.filter(email=invitation.email).exists():
+        raise InvitationUnusable(Invitation.Status.ACCEPTED)
+    user = User.objects.create_user(invitation.email, password, full_name=full_name, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _audit(actor=user, action="member.joined", ip_address=ip_address, email=user.email, role=user.role)
+    return user
+
+
+def _send_invitation(invitation: Invitation, token: str, inviter: User) -> None:
+    tenant = connection.tenant
+    transaction.on_commit(
+        lambda: emails.send_invitation(tenant=tenant, invitation=invitation, token=token, inviter_name=str(inviter))
+    )
+
+
+# Members
+
+
+@transaction.atomic
+def member_change_role(*, actor: User, member: User, role: str, ip_address: str | None = None) -> User:
+    _require(actor, User.Role.ADMIN)
+    if role not in User.ROLE_RANK:
+        raise TeamError("Unknown role.")
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role == role:
+        return member
+    if User.Role.OWNER in (role, member.role):
+        _require(actor, User.Role.OWNER)
+    if member.role == User.Role.OWNER and _other_active_owners(member) == 0:
+        raise TeamError("A workspace needs at least one owner. Make someone else an owner first.")
+    previous, member.role = member.role, role
+    member.save(update_fields=["role"])
+    _audit(actor=actor, action="member.role_changed", ip_address=ip_address, email=member.email, **{"from": previous, "to": role})
+    return member
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, member: User, ip_address: str | None = None) -> User:
+    """Deactivated members cannot log in, and their open sessions stop working at once."""
+    _require(actor, User.Role.ADMIN)
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.pk == actor.pk:
+        raise TeamError("You cannot deactivate yourself.")
+    if member.role == User.Role.OWNER:
+        _require(actor, User.Role.OWNER)
+        if _other_active_owners(member) == 0:
+            raise TeamError("A workspace needs at least one active owner.")
+    if not member.is_active:
+        return member
+    member.is_active = False
+    member.session_version += 1
+    member.save(update_fields=["is_active", "session_version"])
+    _audit(actor=actor, action="member.deactivated", ip_address=ip_address, email=member.email)
+    return member
+
+
+@transaction.atomic
+def member_reactivate(*, actor: User, member: User, ip_address: str | None = None) -> User:
+    _require(actor, User.Role.ADMIN)
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role == User.Role.OWNER:
+        _require(actor, User.Role.OWNER)
+    if member.is_active:
+        return member
+    member.is_active = True
+    member.save(update_fields=["is_active"])
+    _audit(actor=actor, action="member.reactivated", ip_address=ip_address, email=member.email)
+    return member
+
+
+@transaction.atomic
+def ownership_transfer(*, actor: User, member: User, ip_address: str | None = None) -> User:
+    """The member becomes an owner and the acting owner an admin."""
+    _require(actor, User.Role.OWNER)
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.pk == actor.pk:
+        raise TeamError("You already own this workspace.")
+    if not member.is_active:
+        raise TeamError("Reactivate this member before making them the owner.")
+    member.role = User.Role.OWNER
+    member.save(update_fields=["role"])
+    User.objects.filter(pk=actor.pk).update(role=User.Role.ADMIN)
+    actor.role = User.Role.ADMIN
+    _owner_contact_sync(member)
+    _audit(actor=actor, action="member.ownership_transferred", ip_address=ip_address, email=member.email)
+    return member
+
+
+# Own account
+
+
+def profile_update(*, user: User, full_name: str, ip_address: str | None = None) -> User:
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user
+
+
+def sessions_end_others(*, request, user: User) -> None:
+    """Log out every other session of this user; the current one stays."""
+    user.session_version += 1
+    user.save(update_fields=["session_version"])
+    update_session_auth_hash(request, user)
+    _audit(actor=user, action="member.sessions_ended", ip_address=None, email=user.email)
+
+
+def email_change_request(*, user: User, new_email: str) -> None:
+    new_email = new_email.strip().lower()
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        raise TeamError("Another member of this workspace already uses that email address.")
+    token = signing.dumps(
+        {"s": connection.schema_name, "u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+    emails.send_email_change(tenant=connection.tenant, user=user, new_email=new_email, token=token)
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
+    """Works once (the old address must still be current), only in the workspace that issued it."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
+    except signing.BadSignature as error:
+        raise TeamError("This confirmation link is invalid or has expired.") from error
+    if data.get("s") != connection.schema_name:
+        raise TeamError("This confirmation link is invalid or has expired.")
+    user = User.objects.select_for_update().filter(pk=data["u"], email=data["old"]).first()
+    if user is None:
+        raise TeamError("This confirmation link has already been used.")
+    if User.objects.filter(email=data["new"]).exclude(pk=user.pk).exists():
+        raise TeamError("Another member of this workspace already uses that email address.")
+    user.email = data["new"]
+    user.save(update_fields=["email"])
+    if connection.tenant.owner_email == data["old"]:
+        _owner_contact_sync(user)
+    _audit(actor=user, action="member.email_changed", ip_address=ip_address, **{"from": data["old"], "to": data["new"]})
+    return user

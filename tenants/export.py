@@ -1,0 +1,62 @@
+"""A workspace's data as a ZIP of CSV and JSON files: what an owner downloads and
+`manage.py export_tenant` writes. Only this workspace's rows: its schema's tables and its own
+public-schema records."""
+
+import csv
+import io
+import json
+import zipfile
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django_tenants.utils import schema_context
+
+from accounts.models import Invitation, User
+from tenants.models import AuditEvent, Tenant
+
+MEMBER_FIELDS = ["email", "full_name", "role", "is_active", "date_joined", "last_login"]
+INVITATION_FIELDS = ["email", "role", "status", "created_at", "expires_at", "accepted_at", "revoked_at"]
+AUDIT_FIELDS = ["created_at", "action", "actor", "ip_address", "details"]
+
+
+def _table(rows: list[dict], fields: list[str]) -> tuple[str, str]:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: json.dumps(value) if isinstance(value, dict) else value for key, value in row.items()})
+    return text.getvalue(), json.dumps(rows, cls=DjangoJSONEncoder, indent=2)
+
+
+def tenant_export(*, tenant: Tenant) -> bytes:
+    with schema_context(tenant.schema_name):
+        members = [{field: getattr(u, field) for field in MEMBER_FIELDS} for u in User.objects.order_by("pk")]
+        invitations = [
+            {field: getattr(i, field) for field in INVITATION_FIELDS} for i in Invitation.objects.order_by("pk")
+        ]
+    audit = [
+        {field: getattr(e, field) for field in AUDIT_FIELDS} for e in AuditEvent.objects.filter(tenant=tenant).order_by("pk")
+    ]
+    settings = {
+        "business_name": tenant.business_name,
+        "subdomain": tenant.subdomain,
+        "host": tenant.host,
+        "plan": tenant.plan,
+        "status": tenant.status,
+        "trial_ends_at": tenant.trial_ends_at,
+        "billing_email": tenant.billing_email,
+        "owner_email": tenant.owner_email,
+        "created_at": tenant.created_at,
+        "closed_at": tenant.closed_at,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows, fields in (
+            ("members", members, MEMBER_FIELDS),
+            ("invitations", invitations, INVITATION_FIELDS),
+            ("audit_events", audit, AUDIT_FIELDS),
+        ):
+            csv_text, json_text = _table(rows, fields)
+            archive.writestr(f"{name}.csv", csv_text)
+            archive.writestr(f"{name}.json", json_text)
+        archive.writestr("settings.json", json.dumps(settings, cls=DjangoJSONEncoder, indent=2))
+    return buffer.getvalue()
