@@ -9,6 +9,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import User
 from accounts.tokens import password_reset_token
 from notifications import emails
+from tenants.selectors import current_workspace
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -23,7 +24,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        if connection.tenant.is_closed and user.role != User.Role.OWNER:
+        if current_workspace().is_closed and user.role != User.Role.OWNER:
             raise forms.ValidationError(self.error_messages["closed"], code="closed")
 
 
@@ -37,7 +38,7 @@ class WorkspacePasswordResetForm(PasswordResetForm):
                 "accounts:password_reset_confirm",
                 kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": password_reset_token.make_token(user)},
             )
-            emails.send_password_reset(tenant=connection.tenant, user=user, reset_path=path)
+            emails.send_password_reset(tenant=current_workspace(), user=user, reset_path=path)
 
 
 class PasswordPairMixin:

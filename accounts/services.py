@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Invitation, User
 from notifications import emails
 from tenants.models import Tenant
+from tenants.selectors import current_workspace
 from tenants.services import audit_record
 
 EMAIL_CHANGE_SALT = "accounts.email-change"
@@ -22,6 +23,10 @@ class TeamError(Exception):
     """A refused change; the message is written for the person who asked for it."""
 
 
+class TeamPermissionDenied(TeamError):
+    """The acting user's role is too low for this change."""
+
+
 class InvitationUnusable(Exception):
     def __init__(self, status: str):
         super().__init__(status)
@@ -30,19 +35,19 @@ class InvitationUnusable(Exception):
 
 def _audit(*, actor: User | None, action: str, ip_address: str | None, **details) -> None:
     audit_record(
-        tenant=connection.tenant, actor=actor.email if actor else "system", action=action, details=details,
+        tenant=current_workspace(), actor=actor.email if actor else "system", action=action, details=details,
         ip_address=ip_address,
     )
 
 
 def _require(actor: User, role: str) -> None:
     if not actor.has_role(role):
-        raise TeamError(f"Only {'an owner' if role == User.Role.OWNER else 'an admin or owner'} can do that.")
+        raise TeamPermissionDenied(f"Only {'an owner' if role == User.Role.OWNER else 'an admin or owner'} can do that.")
 
 
 def _owner_contact_sync(owner: User) -> None:
     """The Tenant row keeps the owner's name and email for operators, billing and emails."""
-    Tenant.objects.filter(pk=connection.tenant.pk).update(owner_email=owner.email, owner_name=owner.full_name)
+    Tenant.objects.filter(pk=current_workspace().pk).update(owner_email=owner.email, owner_name=owner.full_name)
 
 
 def _other_active_owners(member: User) -> int:
@@ -121,7 +126,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, ip_address: 
 
 
 def _send_invitation(invitation: Invitation, token: str, inviter: User) -> None:
-    tenant = connection.tenant
+    tenant = current_workspace()
     transaction.on_commit(
         lambda: emails.send_invitation(tenant=tenant, invitation=invitation, token=token, inviter_name=str(inviter))
     )
@@ -224,7 +229,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
     token = signing.dumps(
         {"s": connection.schema_name, "u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
     )
-    emails.send_email_change(tenant=connection.tenant, user=user, new_email=new_email, token=token)
+    emails.send_email_change(tenant=current_workspace(), user=user, new_email=new_email, token=token)
 
 
 @transaction.atomic
@@ -243,7 +248,7 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
         raise TeamError("Another member of this workspace already uses that email address.")
     user.email = data["new"]
     user.save(update_fields=["email"])
-    if connection.tenant.owner_email == data["old"]:
+    if current_workspace().owner_email == data["old"]:
         _owner_contact_sync(user)
     _audit(actor=user, action="member.email_changed", ip_address=ip_address, **{"from": data["old"], "to": data["new"]})
     return user

@@ -194,6 +194,9 @@ def team(request):
 def _team_action(request, change, success: str):
     try:
         change()
+    except services.TeamPermissionDenied:
+        needed = "an owner"
+        return render(request, "accounts/forbidden.html", {"needed": needed}, status=403)
     except services.TeamError as error:
         messages.error(request, str(error))
     else:

@@ -64,18 +64,18 @@ class PlanFilter(admin.SimpleListFilter):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["business_name", "subdomain", "status", "plan_label", "trial_end", "created", "users"]
+    list_display = ["business_name", "subdomain", "status", "plan_label", "trial_end", "created", "users", "closed"]
     list_filter = ["status", PlanFilter]
     search_fields = ["business_name", "subdomain", "owner_email"]
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     action_form = TenantActionForm
-    actions = ["suspend", "activate", "extend_trial"]
+    actions = ["suspend", "activate", "extend_trial", "reopen"]
     inlines = [DomainInline, AuditEventInline]
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
         "business_name", "subdomain", "schema_name", "status", "plan", "trial_ends_at",
-        "owner_name", "owner_email", "users", "created_at", "updated_at",
+        "owner_name", "owner_email", "billing_email", "users", "created_at", "closed_at", "updated_at",
     ]
 
     def get_queryset(self, request):
@@ -101,6 +101,10 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="Created", ordering="created_at")
     def created(self, tenant):
         return date_format(tenant.created_at, "j M Y")
+
+    @admin.display(description="Closed", ordering="closed_at")
+    def closed(self, tenant):
+        return date_format(tenant.closed_at, "j M Y") if tenant.closed_at else ""
 
     @admin.display(description="Users")
     def users(self, tenant):
@@ -128,6 +132,10 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected workspaces")
     def activate(self, request, queryset):
         self._each(request, queryset, services.tenant_activate, "activated")
+
+    @admin.action(description="Reopen selected closed workspaces (during their grace period)")
+    def reopen(self, request, queryset):
+        self._each(request, queryset, services.tenant_reopen, "reopened")
 
     @admin.action(description="Extend trial of selected workspaces by the days given")
     def extend_trial(self, request, queryset):

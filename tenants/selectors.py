@@ -24,3 +24,14 @@ def user_count(schema_name: str) -> int | None:
     if not schema_exists(schema_name):
         return None
     return user_counts([schema_name]).get(schema_name, 0)
+
+
+def current_workspace():
+    """The Tenant whose schema the connection is on: the request's, or (in commands and jobs using
+    schema_context, which sets a stand-in) looked up by schema name."""
+    from tenants.models import Tenant
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant):
+        return tenant
+    return Tenant.objects.get(schema_name=connection.schema_name)

@@ -26,11 +26,17 @@ class InvalidStateChange(Exception):
 
 
 def audit_record(
-    *, tenant: Tenant | None, actor: str, action: str, details: dict | None = None, ip_address: str | None = None
+    *,
+    tenant: Tenant | None,
+    actor: str,
+    action: str,
+    details: dict | None = None,
+    ip_address: str | None = None,
+    tenant_label: str = "",
 ) -> AuditEvent:
     return AuditEvent.objects.create(
         tenant=tenant,
-        tenant_label=(tenant.subdomain or tenant.schema_name) if tenant else "",
+        tenant_label=tenant_label or ((tenant.subdomain or tenant.schema_name) if tenant else ""),
         actor=actor,
         action=action,
         details=details or {},
@@ -233,10 +239,9 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
     if not locked.is_closed or locked.purge_after > timezone.now():
         raise InvalidStateChange(f"{locked} is not due for deletion.")
     audit_record(
-        tenant=None, actor=actor, action="tenant.purged",
+        tenant=None, tenant_label=locked.subdomain, actor=actor, action="tenant.purged",
         details={"subdomain": locked.subdomain, "schema": locked.schema_name, "closed_at": locked.closed_at.isoformat()},
     )
-    AuditEvent.objects.filter(tenant=locked).update(tenant_label=locked.subdomain)
     Domain.objects.filter(tenant=locked).delete()
     connection.set_schema_to_public()
     locked.delete(force_drop=True)

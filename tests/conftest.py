@@ -122,3 +122,21 @@ def committed_db(django_db_setup, django_db_blocker):
             connection.set_schema_to_public()
             committed_cleanup(before)
             pool.pool_fill(size=POOL_SIZE)
+
+
+def add_member(tenant: Tenant, email: str, role: str = "member", password: str = PASSWORD, **fields):
+    from accounts.models import User
+
+    with schema_context(tenant.schema_name):
+        user = User.objects.create_user(email, password, role=role, full_name=fields.pop("full_name", email.split("@")[0]), **fields)
+    connection.set_schema_to_public()
+    return user
+
+
+def link_in(message, prefix: str) -> str:
+    """The first link in an email's text body that starts with `prefix`."""
+    import re
+
+    match = re.search(re.escape(prefix) + r"\S+", message.body)
+    assert match, f"no {prefix} link in: {message.body}"
+    return match.group(0)

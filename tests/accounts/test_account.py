@@ -1,0 +1,136 @@
+"""Own account: password, email, sessions, password reset, hashing."""
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from tenants.models import AuditEvent
+from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, users_of, workspace_client
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a brand new passphrase"
+
+
+@pytest.fixture
+def acme(make_workspace):
+    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(acme):
+    laptop, phone = logged_in_client(acme), logged_in_client(acme)
+    response = laptop.post(
+        "/account/password/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert laptop.get("/").status_code == 200
+    assert phone.get("/").status_code == 302
+    assert logged_in_client(acme, password=NEW_PASSWORD).get("/").status_code == 200
+
+
+def test_password_change_applies_the_validators(acme):
+    client = logged_in_client(acme)
+    response = client.post("/account/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"})
+    assert response.status_code == 200 and "too short" in response.content.decode()
+
+
+def test_log_out_my_other_sessions(acme):
+    laptop, phone = logged_in_client(acme), logged_in_client(acme)
+    assert laptop.post("/account/sessions/end-others/").status_code == 302
+    assert laptop.get("/").status_code == 200
+    assert phone.get("/").status_code == 302
+    assert AuditEvent.objects.filter(tenant=acme, action="member.sessions_ended").exists()
+
+
+def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace):
+    client = logged_in_client(acme)
+    response = client.post("/account/email/", {"new_email": "Boss@Acme.test", "password": PASSWORD})
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.to == ["boss@acme.test"]
+    link = link_in(message, "http://acme.localhost/account/email/confirm/")
+    path = link.removeprefix("http://acme.localhost")
+    assert [u.email for u in users_of(acme)] == ["owner@acme.test"]  # nothing changes before the click
+
+    other = make_workspace("other", owner_email="owner@acme.test")  # same email, other workspace
+    assert workspace_client(other).get(path).status_code == 400
+    assert [u.email for u in users_of(other)] == ["owner@acme.test"]
+
+    assert client.get(path).status_code == 302
+    assert [u.email for u in users_of(acme)] == ["boss@acme.test"]
+    acme.refresh_from_db()
+    assert acme.owner_email == "boss@acme.test"
+    again = client.get(path)
+    assert again.status_code == 400 and "already been used" in again.content.decode()
+
+
+def test_email_change_needs_the_current_password_and_a_free_address(acme):
+    add_member(acme, "taken@acme.test")
+    client = logged_in_client(acme)
+    wrong = client.post("/account/email/", {"new_email": "x@acme.test", "password": "nope"})
+    assert wrong.status_code == 400 and "not your current password" in wrong.content.decode()
+    taken = client.post("/account/email/", {"new_email": "taken@acme.test", "password": PASSWORD})
+    assert taken.status_code == 400 and "already uses" in taken.content.decode()
+    assert mail.outbox == []
+
+
+def test_password_reset_by_email_link(acme):
+    client = workspace_client(acme)
+    assert 'href="/password-reset/"' in client.get("/login/").content.decode()
+    response = client.post("/password-reset/", {"email": "owner@acme.test"})
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.to == ["owner@acme.test"] and "Acme" in message.subject
+    path = link_in(message, "http://acme.localhost/password-reset/").removeprefix("http://acme.localhost")
+    form_page = client.get(path, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert logged_in_client(acme, password=NEW_PASSWORD).get("/").status_code == 200
+    reused = workspace_client(acme).get(path, follow=True)
+    assert "cannot be used" in reused.content.decode()
+
+
+def test_password_reset_answer_is_the_same_for_unknown_addresses(acme):
+    client = workspace_client(acme)
+    known = client.post("/password-reset/", {"email": "owner@acme.test"})
+    unknown = client.post("/password-reset/", {"email": "nobody@acme.test"})
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert len(mail.outbox) == 1
+
+
+def test_a_reset_link_from_workspace_a_is_useless_on_b(make_workspace):
+    a = make_workspace("alpha", owner_email="same@person.test")
+    b = make_workspace("bravo", owner_email="same@person.test")
+    # Worst case: same user id, same email and same password hash in both workspaces.
+    owner_a = users_of(a)[0]
+    with schema_context(b.schema_name):
+        User.objects.all().delete()
+        User.objects.create(pk=owner_a.pk, email=owner_a.email, password=owner_a.password, last_login=owner_a.last_login)
+    workspace_client(a).post("/password-reset/", {"email": "same@person.test"})
+    path = link_in(mail.outbox[-1], "http://alpha.localhost/password-reset/").removeprefix("http://alpha.localhost")
+    on_b = workspace_client(b).get(path, follow=True)
+    assert "cannot be used" in on_b.content.decode()
+
+
+def test_seed_bcrypt_hashes_are_accepted_and_upgraded_to_argon2(acme, settings):
+    import bcrypt
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+        "django.contrib.auth.hashers.BCryptPasswordHasher",
+    ]
+    seed_hash = bcrypt.hashpw(b"seed app password", bcrypt.gensalt(rounds=10)).decode()  # what the seed stored
+    add_member(acme, "legacy@acme.test", password=None)
+    with schema_context(acme.schema_name):
+        User.objects.filter(email="legacy@acme.test").update(password=f"bcrypt${seed_hash}")
+    assert logged_in_client(acme, "legacy@acme.test", "seed app password").get("/").status_code == 200
+    with schema_context(acme.schema_name):
+        assert User.objects.get(email="legacy@acme.test").password.startswith("argon2$")
+
+
+def test_new_passwords_are_hashed_with_argon2_in_production_settings(settings):
+    settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]  # drop the test-only fast hasher
+    assert make_password("x" * 12).startswith("argon2$")

@@ -1,0 +1,70 @@
+"""Brute force: login and password reset are throttled per client IP and per account, on the shared
+cache (real Redis when REDIS_URL is set, as in CI)."""
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.conftest import PASSWORD, workspace_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(make_workspace):
+    return make_workspace("acme", owner_email="owner@acme.test")
+
+
+def attempt(client, email, password="wrong password", ip="198.51.100.1"):
+    return client.post("/login/", {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_runs_on_the_configured_shared_cache():
+    backend = django_settings.CACHES["ratelimit"]["BACKEND"]
+    if django_settings.REDIS_URL:
+        assert backend == "django_redis.cache.RedisCache"
+
+
+def test_repeated_logins_on_one_account_are_stopped_even_with_the_right_password(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "3/10m"
+    client = workspace_client(acme)
+    for n in range(3):
+        assert attempt(client, "owner@acme.test", ip=f"198.51.100.{n}").status_code == 200
+    blocked = attempt(client, "owner@acme.test", PASSWORD, ip="198.51.100.99")
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.content.decode()
+    assert workspace_client(acme).get("/", REMOTE_ADDR="198.51.100.99").status_code == 302  # not logged in
+
+
+def test_the_answer_is_the_same_for_accounts_that_do_not_exist(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    client = workspace_client(acme)
+    for email in ("owner@acme.test", "ghost@acme.test"):
+        responses = [attempt(client, email, ip=f"203.0.113.{n}").status_code for n in range(3)]
+        assert responses == [200, 200, 429]
+
+
+def test_one_ip_is_stopped_across_accounts_and_workspaces_without_blocking_another(acme, make_workspace, settings):
+    settings.LOGIN_RATE_PER_IP = "4/10m"
+    other = make_workspace("other", owner_email="owner@other.test")
+    attacker, bystander = workspace_client(acme), workspace_client(other)
+    for n in range(4):
+        target = acme if n % 2 else other
+        assert attempt(workspace_client(target), f"user{n}@x.test", ip="192.0.2.66").status_code == 200
+    assert attempt(attacker, "someone@acme.test", ip="192.0.2.66").status_code == 429
+    ok = attempt(bystander, "owner@other.test", PASSWORD, ip="192.0.2.77")
+    assert ok.status_code == 302
+
+
+def test_account_throttle_is_per_workspace(acme, make_workspace, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    other = make_workspace("other", owner_email="owner@acme.test")  # same email elsewhere
+    for n in range(3):
+        attempt(workspace_client(acme), "owner@acme.test", ip=f"198.51.100.{n}")
+    response = attempt(workspace_client(other), "owner@acme.test", PASSWORD, ip="198.51.100.50")
+    assert response.status_code == 302
+
+
+def test_password_reset_requests_are_throttled_too(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    client = workspace_client(acme)
+    codes = [client.post("/password-reset/", {"email": "owner@acme.test"}, REMOTE_ADDR=f"192.0.2.{n}").status_code for n in range(3)]
+    assert codes == [302, 302, 429]
