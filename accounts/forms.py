@@ -58,6 +58,7 @@ class PasswordPairMixin:
 
 
 class InvitationForm(forms.Form):
+    label_suffix = ""
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(
         choices=[(User.Role.MEMBER, "Member"), (User.Role.ADMIN, "Admin")], initial=User.Role.MEMBER
@@ -82,6 +83,7 @@ class RoleForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
+    label_suffix = ""
     full_name = forms.CharField(max_length=150, label="Name")
 
 
