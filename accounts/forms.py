@@ -58,7 +58,10 @@ class PasswordPairMixin:
 
 
 class InvitationForm(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(
         choices=[(User.Role.MEMBER, "Member"), (User.Role.ADMIN, "Admin")], initial=User.Role.MEMBER
@@ -83,7 +86,10 @@ class RoleForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     full_name = forms.CharField(max_length=150, label="Name")
 
 
