@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Invitation, User
+from billing.selectors import plan_for
 from notifications import emails
 from tenants.models import Tenant
 from tenants.selectors import current_workspace
@@ -25,6 +26,10 @@ class TeamError(Exception):
 
 class TeamPermissionDenied(TeamError):
     """The acting user's role is too low for this change."""
+
+
+class PlanLimitReached(TeamError):
+    """The plan has no room for another member."""
 
 
 class InvitationUnusable(Exception):
@@ -50,6 +55,19 @@ def _owner_contact_sync(owner: User) -> None:
     Tenant.objects.filter(pk=current_workspace().pk).update(owner_email=owner.email, owner_name=owner.full_name)
 
 
+def _member_limit_check(*, extra: int) -> None:
+    """The plan's member limit counts active members and pending invitations."""
+    plan = plan_for(current_workspace())
+    if plan is None or plan.member_limit is None:
+        return
+    seats = User.objects.filter(is_active=True).count() + Invitation.objects.pending().count()
+    if seats + extra > plan.member_limit:
+        raise PlanLimitReached(
+            f"Your {plan.name} plan includes up to {plan.member_limit} members (pending invitations count). "
+            "Upgrade your plan on the Billing page to add more."
+        )
+
+
 def _other_active_owners(member: User) -> int:
     owners = User.objects.select_for_update().filter(role=User.Role.OWNER, is_active=True).exclude(pk=member.pk)
     return len(owners)
@@ -69,6 +87,7 @@ def invitation_create(*, inviter: User, email: str, role: str, ip_address: str |
     invitation = Invitation.objects.select_for_update().filter(email=email, accepted_at=None, revoked_at=None).first()
     if invitation is not None and invitation.status == Invitation.Status.PENDING:
         raise TeamError(f"{email} has already been invited. You can resend the invitation below.")
+    _member_limit_check(extra=1)
     invitation = invitation or Invitation(email=email)  # an expired invitation is renewed, not duplicated
     invitation.role = role
     invitation.invited_by = inviter
@@ -181,6 +200,7 @@ def member_reactivate(*, actor: User, member: User, ip_address: str | None = Non
         _require(actor, User.Role.OWNER)
     if member.is_active:
         return member
+    _member_limit_check(extra=1)
     member.is_active = True
     member.save(update_fields=["is_active"])
     _audit(actor=actor, action="member.reactivated", ip_address=ip_address, email=member.email)

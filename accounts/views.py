@@ -23,7 +23,7 @@ from accounts.models import Invitation, User
 from accounts.permissions import role_required
 from accounts.throttle import attempt_throttled
 from accounts.tokens import password_reset_token
-from billing.plans import plan_name
+from billing.selectors import plan_name
 from config.http import client_ip
 from tenants.links import workspace_url
 

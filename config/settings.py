@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.ClosedWorkspaceMiddleware",
+    "billing.middleware.PaymentRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -210,11 +211,17 @@ DEFAULT_FROM_EMAIL = env.str("EMAIL_FROM", default=f"{APP_NAME} <noreply@{BASE_D
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 
-# Stripe (billing arrives in a later issue; dj-stripe is installed now because it shapes provisioning)
+# Stripe (dj-stripe). Without STRIPE_SECRET_KEY billing pages say billing is not configured.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2024-06-20")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=10)
+# dj-stripe reads its keys by mode; STRIPE_SECRET_KEY is the one in use.
+STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
+STRIPE_TEST_SECRET_KEY = "" if STRIPE_LIVE_MODE else STRIPE_SECRET_KEY
+# Days an invoice may stay unpaid after its first failed payment before the workspace is suspended.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_SUBSCRIBER_MODEL = "tenants.Tenant"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"

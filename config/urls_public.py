@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from billing.webhooks import stripe_webhook
 from tenants import views as tenant_views
 
 admin.site.site_header = "Portal operations"
@@ -14,5 +15,7 @@ urlpatterns = [
     path("", tenant_views.landing, name="landing"),
     path("signup/", tenant_views.signup, name="signup"),
     path("admin/", admin.site.urls),
+    # Stripe webhooks, verified against the signing secret of the WebhookEndpoint named by the uuid.
+    path("stripe/webhook/<uuid:uuid>/", stripe_webhook, name="stripe_webhook"),
     path("", include("legal.urls")),
 ]

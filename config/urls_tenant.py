@@ -9,5 +9,6 @@ urlpatterns = [
     path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
     path("settings/export/", tenant_views.workspace_export, name="workspace_export"),
     path("settings/close/", tenant_views.workspace_close, name="workspace_close"),
+    path("billing/", include("billing.urls")),
     path("", include("legal.urls")),
 ]

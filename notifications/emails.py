@@ -103,3 +103,21 @@ def send_workspace_closed(*, tenant_id: int) -> bool:
         tags=["workspace-closed"],
         metadata={"workspace": tenant.subdomain},
     )
+
+
+def send_payment_failed(*, tenant_id: int, amount: int, currency: str) -> bool:
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return send_templated(
+        name="payment_failed",
+        to=tenant.email,
+        context={
+            "tenant": tenant,
+            "amount": f"{amount / 100:,.2f} {currency.upper()}",
+            "billing_url": workspace_url(tenant.subdomain, "/billing/"),
+            "grace_days": settings.BILLING_GRACE_DAYS,
+        },
+        tags=["payment-failed"],
+        metadata={"workspace": tenant.subdomain},
+    )

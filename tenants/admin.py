@@ -3,9 +3,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
 
+from django.conf import settings
 from django.utils.formats import date_format
+from django.utils.html import format_html
 
-from billing.plans import PLANS, plan_name
+from billing.models import Plan
 from config.http import client_ip
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant
@@ -19,11 +21,15 @@ class TenantActionForm(ActionForm):
 
 
 class TenantChangeList(ChangeList):
+    """Per page: user counts in one query across schemas, and the plans in one more."""
+
     def get_results(self, request):
         super().get_results(request)
         counts = selectors.user_counts(tenant.schema_name for tenant in self.result_list)
+        plans = {plan.slug: plan for plan in Plan.objects.all()}
         for tenant in self.result_list:
             tenant.user_count = counts.get(tenant.schema_name, 0)
+            tenant.plan_object = plans.get(tenant.plan)
 
 
 class DomainInline(admin.TabularInline):
@@ -56,7 +62,7 @@ class PlanFilter(admin.SimpleListFilter):
     parameter_name = "plan"
 
     def lookups(self, request, model_admin):
-        return [(plan.slug, plan.name) for plan in PLANS]
+        return [(plan.slug, plan.name) for plan in Plan.objects.all()]
 
     def queryset(self, request, queryset):
         return queryset.filter(plan=self.value()) if self.value() else queryset
@@ -64,7 +70,11 @@ class PlanFilter(admin.SimpleListFilter):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["business_name", "subdomain", "status", "plan_label", "trial_end", "created", "users", "closed"]
+    list_display = [
+        "business_name", "subdomain", "status", "plan_label", "subscription", "monthly", "trial_end", "users",
+        "stripe_customer", "created",
+    ]
+    list_select_related = ["billing"]
     list_filter = ["status", PlanFilter]
     search_fields = ["business_name", "subdomain", "owner_email"]
     ordering = ["-created_at"]
@@ -90,9 +100,41 @@ class TenantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # closing and purging is a service with a grace period, not a delete button
 
+    def _plan(self, tenant):
+        return tenant.plan_object if hasattr(tenant, "plan_object") else Plan.objects.filter(slug=tenant.plan).first()
+
     @admin.display(description="Plan", ordering="plan")
     def plan_label(self, tenant):
-        return plan_name(tenant.plan)
+        plan = self._plan(tenant)
+        comped = " (comped)" if getattr(getattr(tenant, "billing", None), "comped", False) else ""
+        return (plan.name if plan else tenant.plan) + comped
+
+    @admin.display(description="Subscription")
+    def subscription(self, tenant):
+        account = getattr(tenant, "billing", None)
+        return account.subscription_status if account and account.subscription_status else "-"
+
+    @admin.display(description="Monthly")
+    def monthly(self, tenant):
+        account = getattr(tenant, "billing", None)
+        if not account or account.subscription_status not in ("active", "past_due", "trialing"):
+            return "-"
+        plan = self._plan(tenant)
+        if plan is None:
+            return "-"
+        amount = plan.yearly_price / 12 if account.interval == "year" else plan.monthly_price
+        return f"${amount:,.2f}"
+
+    @admin.display(description="Stripe customer")
+    def stripe_customer(self, tenant):
+        account = getattr(tenant, "billing", None)
+        if not account or not account.stripe_customer_id:
+            return "-"
+        mode = "" if settings.STRIPE_LIVE_MODE else "test/"
+        return format_html(
+            '<a href="https://dashboard.stripe.com/{}customers/{}" target="_blank" rel="noopener">{}</a>',
+            mode, account.stripe_customer_id, account.stripe_customer_id,
+        )
 
     @admin.display(description="Trial ends", ordering="trial_ends_at")
     def trial_end(self, tenant):
@@ -101,10 +143,6 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="Created", ordering="created_at")
     def created(self, tenant):
         return date_format(tenant.created_at, "j M Y")
-
-    @admin.display(description="Closed", ordering="closed_at")
-    def closed(self, tenant):
-        return date_format(tenant.closed_at, "j M Y") if tenant.closed_at else ""
 
     @admin.display(description="Users")
     def users(self, tenant):

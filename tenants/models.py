@@ -34,12 +34,17 @@ class Tenant(TenantMixin):
         SUSPENDED = "suspended", "Suspended"
         CANCELLED = "cancelled", "Cancelled"
 
+    class SuspendedBy(models.TextChoices):
+        OPERATOR = "operator", "An operator"
+        BILLING = "billing", "Unpaid invoice"
+
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WORKSPACE, db_index=True)
     business_name = models.CharField(max_length=100, blank=True)
     subdomain = models.CharField(max_length=63, unique=True, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIALING, db_index=True)
     plan = models.CharField(max_length=32, default="starter", db_index=True)
     trial_ends_at = models.DateTimeField(null=True, blank=True)
+    suspended_by = models.CharField(max_length=16, choices=SuspendedBy.choices, blank=True)
     owner_email = models.EmailField(blank=True)
     owner_name = models.CharField(max_length=150, blank=True)
     billing_email = models.EmailField(blank=True, help_text="Where invoices and payment notices go.")

@@ -124,10 +124,13 @@ def _locked_workspace(tenant: Tenant) -> Tenant:
     return locked
 
 
-def _set_status(locked: Tenant, *, status: str, action: str, actor: str, ip_address: str | None, **details) -> Tenant:
+def _set_status(
+    locked: Tenant, *, status: str, action: str, actor: str, ip_address: str | None, suspended_by: str = "", **details
+) -> Tenant:
     previous = locked.status
     locked.status = status
-    locked.save(update_fields=["status", "updated_at"])
+    locked.suspended_by = suspended_by
+    locked.save(update_fields=["status", "suspended_by", "updated_at"])
     audit_record(
         tenant=locked, actor=actor, action=action, details={"from": previous, "to": status, **details},
         ip_address=ip_address,
@@ -143,7 +146,7 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
         return locked
     return _set_status(
         locked, status=Tenant.Status.SUSPENDED, action="tenant.suspended", actor=actor, ip_address=ip_address,
-        reason=reason,
+        suspended_by=Tenant.SuspendedBy.OPERATOR, reason=reason,
     )
 
 

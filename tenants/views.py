@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.handoff import handoff_token_make
 from accounts.models import User
 from accounts.permissions import role_required
-from billing.plans import PLANS
+from billing.models import Plan
 from config.http import client_ip
 from tenants import services
 from tenants.export import tenant_export
@@ -18,7 +18,7 @@ from tenants.links import workspace_url
 
 
 def landing(request):
-    return render(request, "tenants/landing.html", {"plans": PLANS})
+    return render(request, "tenants/landing.html", {"plans": Plan.objects.public()})
 
 
 @require_http_methods(["GET", "POST"])

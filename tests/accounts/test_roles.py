@@ -5,6 +5,7 @@ from django_tenants.utils import schema_context
 
 from accounts import services
 from accounts.models import Invitation, User
+from tenants.models import Tenant
 from tests.conftest import add_member, logged_in_client
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,8 @@ ROLES = ["member", "admin", "owner"]
 @pytest.fixture
 def world(make_workspace):
     tenant = make_workspace("matrix", owner_email="owner@matrix.test")
+    Tenant.objects.filter(pk=tenant.pk).update(plan="growth")  # room for everyone below
+    tenant.refresh_from_db()
     add_member(tenant, "admin@matrix.test", "admin")
     add_member(tenant, "member@matrix.test", "member")
     target = add_member(tenant, "target@matrix.test", "member")

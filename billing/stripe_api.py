@@ -1,0 +1,93 @@
+"""The Stripe calls we make, in one place: pinned API version, a timeout, idempotency keys, and one
+error type (`BillingUnavailable`) for anything that goes wrong on the way, so views can show a "try
+again" page instead of a 500."""
+
+import stripe
+from django.conf import settings
+
+from billing.models import BillingAccount, Plan
+
+
+class BillingUnavailable(Exception):
+    pass
+
+
+class BillingNotConfigured(BillingUnavailable):
+    pass
+
+
+def configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def _client_options() -> dict:
+    if not configured():
+        raise BillingNotConfigured("Stripe keys are not configured.")
+    return {"api_key": settings.STRIPE_SECRET_KEY, "stripe_version": settings.STRIPE_API_VERSION}
+
+
+def http_client_install() -> None:
+    """One shared client with a timeout and no retries (a person is waiting); dj-stripe uses it too.
+    Tests replace it with a fake that speaks Stripe's wire format."""
+    stripe.default_http_client = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
+    stripe.max_network_retries = 0
+
+
+def _call(function, **params):
+    try:
+        return function(**_client_options(), **params)
+    except stripe.StripeError as error:
+        raise BillingUnavailable(str(error)) from error
+
+
+def customer_ensure(account: BillingAccount) -> str:
+    """The workspace's Stripe customer, created once (the idempotency key makes a retry harmless)."""
+    if account.stripe_customer_id:
+        return account.stripe_customer_id
+    tenant = account.tenant
+    customer = _call(
+        stripe.Customer.create,
+        email=tenant.email,
+        name=tenant.business_name,
+        # djstripe_subscriber links the customer to the Tenant for dj-stripe's own sync.
+        metadata={"tenant_id": str(tenant.pk), "subdomain": tenant.subdomain, "djstripe_subscriber": str(tenant.pk)},
+        idempotency_key=f"customer-tenant-{tenant.pk}",
+    )
+    account.stripe_customer_id = customer["id"]
+    account.save(update_fields=["stripe_customer_id"])
+    return customer["id"]
+
+
+def checkout_session_create(
+    *, account: BillingAccount, plan: Plan, interval: str, success_url: str, cancel_url: str, attempt: str
+) -> str:
+    """A Checkout session in subscription mode for this workspace; returns the URL to send the owner to.
+    `attempt` identifies one click, so a double submit reuses the same session."""
+    price = plan.price_id(interval)
+    if not price:
+        raise BillingUnavailable(f"The {plan.name} plan has no Stripe price for {interval}ly billing yet.")
+    tenant = account.tenant
+    metadata = {"tenant_id": str(tenant.pk), "plan": plan.slug, "djstripe_subscriber": str(tenant.pk)}
+    session = _call(
+        stripe.checkout.Session.create,
+        mode="subscription",
+        customer=customer_ensure(account),
+        client_reference_id=str(tenant.pk),
+        line_items=[{"price": price, "quantity": 1}],
+        success_url=success_url,
+        cancel_url=cancel_url,
+        metadata=metadata,
+        subscription_data={"metadata": metadata},
+        idempotency_key=f"checkout-{tenant.pk}-{plan.slug}-{interval}-{attempt}",
+    )
+    return session["url"]
+
+
+def portal_session_create(*, account: BillingAccount, return_url: str, attempt: str) -> str:
+    session = _call(
+        stripe.billing_portal.Session.create,
+        customer=customer_ensure(account),
+        return_url=return_url,
+        idempotency_key=f"portal-{account.tenant_id}-{attempt}",
+    )
+    return session["url"]

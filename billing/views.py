@@ -1,0 +1,84 @@
+import uuid
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.permissions import role_required
+from billing import stripe_api
+from billing.models import Plan
+from billing.selectors import payment_required, plan_for
+from billing.services import account_for
+from tenants.links import workspace_url
+
+
+def _unavailable(request, error: stripe_api.BillingUnavailable):
+    not_configured = isinstance(error, stripe_api.BillingNotConfigured)
+    return render(request, "billing/unavailable.html", {"not_configured": not_configured}, status=503)
+
+
+@role_required(User.Role.OWNER)
+def billing(request):
+    tenant = request.tenant
+    account = account_for(tenant)
+    plan = plan_for(tenant)
+    next_amount = None
+    if plan and account.subscription_status in ("active", "trialing", "past_due") and not account.cancel_at_period_end:
+        next_amount = plan.yearly_price if account.interval == "year" else plan.monthly_price
+    context = {
+        "tenant": tenant,
+        "account": account,
+        "plan": plan,
+        "plans": Plan.objects.public(),
+        "next_amount": next_amount,
+        "invoices": tenant.invoices.all()[:24],
+        "configured": stripe_api.configured(),
+        "payment_required": payment_required(tenant),
+    }
+    return render(request, "billing/billing.html", context)
+
+
+@role_required(User.Role.OWNER)
+@require_POST
+def checkout(request):
+    plan = Plan.objects.public().filter(slug=request.POST.get("plan", "")).first()
+    interval = request.POST.get("interval", "month")
+    if plan is None or interval not in ("month", "year"):
+        messages.error(request, "Choose one of the plans below.")
+        return redirect("billing:billing")
+    try:
+        url = stripe_api.checkout_session_create(
+            account=account_for(request.tenant),
+            plan=plan,
+            interval=interval,
+            success_url=workspace_url(request.tenant.subdomain, "/billing/return/?result=success"),
+            cancel_url=workspace_url(request.tenant.subdomain, "/billing/return/?result=cancel"),
+            attempt=request.POST.get("attempt") or uuid.uuid4().hex,
+        )
+    except stripe_api.BillingUnavailable as error:
+        return _unavailable(request, error)
+    return redirect(url)
+
+
+@role_required(User.Role.OWNER)
+@require_POST
+def portal(request):
+    try:
+        url = stripe_api.portal_session_create(
+            account=account_for(request.tenant),
+            return_url=workspace_url(request.tenant.subdomain, "/billing/"),
+            attempt=request.POST.get("attempt") or uuid.uuid4().hex,
+        )
+    except stripe_api.BillingUnavailable as error:
+        return _unavailable(request, error)
+    return redirect(url)
+
+
+@role_required(User.Role.OWNER)
+def checkout_return(request):
+    if request.GET.get("result") == "success":
+        messages.success(request, "Thank you! Your subscription starts as soon as Stripe confirms the payment.")
+    else:
+        messages.info(request, "Checkout was cancelled; nothing was charged.")
+    return redirect("billing:billing")

@@ -1,0 +1,101 @@
+"""Stripe webhooks on the public host at `stripe/webhook/<uuid>/`, one URL per dj-stripe WebhookEndpoint
+(which holds the signing secret). Every delivery is logged as a dj-stripe WebhookEventTrigger; a valid
+one is turned into workspace state exactly once (BillingEvent, unique by event id).
+
+This is our view rather than dj-stripe's: dj-stripe's re-fetches every object from the Stripe API
+and, with DEBUG on, accepts a header that replaces the signing secret. We act on the signed payload."""
+
+import json
+import logging
+from datetime import UTC, datetime
+from traceback import format_exc
+
+import stripe
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from djstripe.models import WebhookEndpoint, WebhookEventTrigger
+
+from billing import services
+from billing.models import BillingAccount, BillingEvent
+from config.http import client_ip
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTION_EVENTS = {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request, uuid):
+    signature = request.headers.get("Stripe-Signature")
+    if not signature:
+        return HttpResponseBadRequest("missing signature")
+    endpoint = get_object_or_404(WebhookEndpoint, djstripe_uuid=uuid)
+    body = request.body.decode("utf-8", errors="replace")
+    trigger = WebhookEventTrigger.objects.create(
+        headers=dict(request.headers), body=body, remote_ip=client_ip(request) or "0.0.0.0", webhook_endpoint=endpoint
+    )
+    try:
+        stripe.WebhookSignature.verify_header(body, signature, endpoint.secret, endpoint.djstripe_tolerance)
+        event = json.loads(body)
+        event["id"], event["type"], event["created"]
+    except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError):
+        trigger.valid = False
+        trigger.save(update_fields=["valid"])
+        logger.warning("stripe webhook %s refused: bad signature or payload", trigger.pk)
+        return HttpResponseBadRequest("invalid signature or payload")
+    trigger.valid = True
+    try:
+        event_process(event)
+    except Exception as error:
+        # Stripe retries deliveries that fail; the trigger keeps the error for operators.
+        trigger.exception, trigger.traceback = str(error)[:128], format_exc()
+        trigger.save(update_fields=["valid", "exception", "traceback"])
+        raise
+    trigger.processed = True
+    trigger.save(update_fields=["valid", "processed"])
+    return HttpResponse("ok")
+
+
+def event_process(event: dict) -> BillingEvent:
+    """Apply a verified event once; a duplicate delivery finds its BillingEvent and changes nothing."""
+    with transaction.atomic():
+        record, created = BillingEvent.objects.get_or_create(
+            stripe_id=event["id"],
+            defaults={
+                "type": event.get("type", ""),
+                "created": datetime.fromtimestamp(event.get("created", 0), tz=UTC),
+                "result": "processing",
+            },
+        )
+        if created:
+            record.tenant, record.result = _apply(event)
+            record.save(update_fields=["tenant", "result"])
+            logger.info("stripe event %s %s: %s", event["id"], record.type, record.result)
+    return record
+
+
+def _apply(event: dict):
+    kind = event.get("type", "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind not in SUBSCRIPTION_EVENTS | {"invoice.payment_failed", "invoice.paid", "checkout.session.completed"}:
+        return None, "ignored: not an event we act on"
+    customer = obj.get("customer")
+    account = BillingAccount.objects.select_related("tenant").filter(stripe_customer_id=customer).first() if customer else None
+    if account is None:
+        return None, "ignored: no workspace has this customer"
+    tenant = account.tenant
+    claimed = (obj.get("metadata") or {}).get("tenant_id") or obj.get("client_reference_id")
+    if claimed and claimed != str(tenant.pk):
+        return tenant, "ignored: the object names another workspace than its customer's"
+    created = datetime.fromtimestamp(event["created"], tz=UTC)
+    if kind in SUBSCRIPTION_EVENTS:
+        return tenant, services.subscription_apply(tenant=tenant, subscription=obj, event_created=created)
+    if kind == "invoice.payment_failed":
+        return tenant, services.invoice_payment_failed(tenant=tenant, invoice=obj, event_created=created)
+    if kind == "invoice.paid":
+        return tenant, services.invoice_paid(tenant=tenant, invoice=obj, event_created=created)
+    return tenant, "noted: the subscription events that follow set the state"
