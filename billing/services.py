@@ -79,8 +79,11 @@ def subscription_apply(*, tenant: Tenant, subscription: dict, event_created: dat
     return "applied: " + (", ".join(changed) or "no change")
 
 
-def _invoice_record(tenant: Tenant, invoice: dict) -> None:
-    Invoice.objects.update_or_create(
+def _invoice_record(tenant: Tenant, invoice: dict, *, stale: bool) -> None:
+    """Keep the invoice for the Billing page; a late (stale) event may add an unknown invoice but never
+    overwrite what a newer event said."""
+    write = Invoice.objects.get_or_create if stale else Invoice.objects.update_or_create
+    write(
         stripe_id=invoice["id"],
         defaults={
             "tenant": tenant,
@@ -99,8 +102,9 @@ def _invoice_record(tenant: Tenant, invoice: dict) -> None:
 def invoice_payment_failed(*, tenant: Tenant, invoice: dict, event_created: datetime) -> str:
     """Past due at once, an email to the owner, and suspended once the grace period is over."""
     account = _locked_account(tenant)
-    _invoice_record(tenant, invoice)
-    if _is_stale(account.invoice_event_at, event_created):
+    stale = _is_stale(account.invoice_event_at, event_created)
+    _invoice_record(tenant, invoice, stale=stale)
+    if stale:
         return "ignored: older than the invoice state already applied"
     account.invoice_event_at = event_created
     account.payment_failed_at = account.payment_failed_at or event_created
@@ -123,8 +127,9 @@ def invoice_paid(*, tenant: Tenant, invoice: dict, event_created: datetime) -> s
     """Paying makes a past-due workspace active again and lifts a suspension non-payment caused (an
     operator's suspension stays)."""
     account = _locked_account(tenant)
-    _invoice_record(tenant, invoice)
-    if _is_stale(account.invoice_event_at, event_created):
+    stale = _is_stale(account.invoice_event_at, event_created)
+    _invoice_record(tenant, invoice, stale=stale)
+    if stale:
         return "ignored: older than the invoice state already applied"
     account.invoice_event_at = event_created
     account.payment_failed_at = None

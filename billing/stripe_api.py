@@ -63,6 +63,7 @@ def checkout_session_create(
 ) -> str:
     """A Checkout session in subscription mode for this workspace; returns the URL to send the owner to.
     `attempt` identifies one click, so a double submit reuses the same session."""
+    _client_options()  # refuses first when Stripe is not configured
     price = plan.price_id(interval)
     if not price:
         raise BillingUnavailable(f"The {plan.name} plan has no Stripe price for {interval}ly billing yet.")

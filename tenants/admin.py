@@ -7,13 +7,15 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from billing.models import Plan
+from billing import services as billing_services
+from billing.models import BillingAccount, Plan
 from config.http import client_ip
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant
 
 
 class TenantActionForm(ActionForm):
+    plan = forms.ModelChoiceField(Plan.objects.all(), required=False, empty_label="Plan (comp)", to_field_name="slug")
     days = forms.IntegerField(
         required=False, min_value=1, max_value=365, initial=14, label="Days (extend trial)",
         widget=forms.NumberInput(attrs={"style": "width: 5em"}),
@@ -38,6 +40,20 @@ class DomainInline(admin.TabularInline):
     fields = ["domain", "is_primary"]
     readonly_fields = ["domain"]
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BillingAccountInline(admin.StackedInline):
+    model = BillingAccount
+    can_delete = False
+    fields = [
+        "stripe_customer_id", "stripe_subscription_id", "subscription_status", "interval", "current_period_end",
+        "cancel_at_period_end", "payment_failed_at", "comped",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Billing"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -80,8 +96,8 @@ class TenantAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     action_form = TenantActionForm
-    actions = ["suspend", "activate", "extend_trial", "reopen"]
-    inlines = [DomainInline, AuditEventInline]
+    actions = ["suspend", "activate", "extend_trial", "comp_plan", "reopen"]
+    inlines = [DomainInline, BillingAccountInline, AuditEventInline]
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
         "business_name", "subdomain", "schema_name", "status", "plan", "trial_ends_at",
@@ -170,6 +186,18 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected workspaces")
     def activate(self, request, queryset):
         self._each(request, queryset, services.tenant_activate, "activated")
+
+    @admin.action(description="Comp the chosen plan to selected workspaces (free, never blocked for payment)")
+    def comp_plan(self, request, queryset):
+        plan = Plan.objects.filter(slug=request.POST.get("plan", "")).first()
+        if plan is None:
+            self.message_user(request, "Choose the plan to comp.", messages.ERROR)
+            return
+
+        def comp(*, tenant, actor, ip_address):
+            return billing_services.plan_comp(tenant=tenant, plan=plan, actor=actor, ip_address=ip_address)
+
+        self._each(request, queryset, comp, f"comped the {plan.name} plan")
 
     @admin.action(description="Reopen selected closed workspaces (during their grace period)")
     def reopen(self, request, queryset):

@@ -163,6 +163,22 @@ def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None
     return _set_status(locked, status=status, action="tenant.activated", actor=actor, ip_address=ip_address)
 
 
+@transaction.atomic
+def tenant_billing_status_set(*, tenant: Tenant, status: str, action: str, details: dict, actor: str = "stripe") -> Tenant:
+    """Billing's way to change the status (webhooks, the grace period). It never overrides an operator's
+    suspension or a workspace its owner closed; a billing suspension is recorded as such, so that paying
+    lifts it."""
+    locked = _locked_workspace(tenant)
+    if locked.is_closed or locked.suspended_by == Tenant.SuspendedBy.OPERATOR:
+        return locked
+    suspended_by = Tenant.SuspendedBy.BILLING if status == Tenant.Status.SUSPENDED else ""
+    if locked.status == status and locked.suspended_by == suspended_by:
+        return locked
+    return _set_status(
+        locked, status=status, action=action, actor=actor, ip_address=None, suspended_by=suspended_by, **details
+    )
+
+
 def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
     if not 1 <= days <= 365:
         raise InvalidStateChange("A trial can be extended by 1 to 365 days.")

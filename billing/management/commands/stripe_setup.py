@@ -1,0 +1,63 @@
+import uuid
+
+import stripe
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+from djstripe.models import WebhookEndpoint
+
+from billing import stripe_api
+from tenants.links import public_url
+
+EVENTS = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create this site's webhook endpoint in Stripe (for the mode of STRIPE_SECRET_KEY) and store its "
+        "signing secret. Safe to run again: an existing endpoint is kept unless --replace."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--replace", action="store_true", help="Create a new endpoint even if one exists.")
+
+    def handle(self, *args, replace, **options):
+        if not stripe_api.configured():
+            raise CommandError("Set STRIPE_SECRET_KEY first (start with a test key, sk_test_...).")
+        existing = WebhookEndpoint.objects.filter(livemode=settings.STRIPE_LIVE_MODE).first()
+        if existing and not replace:
+            self.stdout.write(f"Webhook endpoint already set up: {existing.url}")
+            return
+        endpoint_uuid = uuid.uuid4()
+        url = public_url(reverse("stripe_webhook", urlconf="config.urls_public", kwargs={"uuid": endpoint_uuid}))
+        try:
+            created = stripe.WebhookEndpoint.create(
+                url=url,
+                enabled_events=EVENTS,
+                api_version=settings.STRIPE_API_VERSION,
+                metadata={"djstripe_uuid": str(endpoint_uuid)},
+                api_key=settings.STRIPE_SECRET_KEY,
+                stripe_version=settings.STRIPE_API_VERSION,
+                idempotency_key=f"webhook-endpoint-{endpoint_uuid}",
+            )
+        except stripe.StripeError as error:
+            raise CommandError(f"Stripe refused: {error}") from error
+        WebhookEndpoint.objects.create(
+            id=created["id"],
+            livemode=bool(created.get("livemode")),
+            url=url,
+            secret=created["secret"],
+            api_version=settings.STRIPE_API_VERSION,
+            enabled_events=EVENTS,
+            status=created.get("status", "enabled"),
+            metadata={"djstripe_uuid": str(endpoint_uuid)},
+            djstripe_uuid=endpoint_uuid,
+        )
+        self.stdout.write(f"Created webhook endpoint {created['id']} at {url}; its signing secret is stored.")

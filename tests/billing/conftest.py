@@ -1,0 +1,101 @@
+import itertools
+import json
+import time
+import uuid
+
+import pytest
+import stripe
+from djstripe.models import WebhookEndpoint
+
+from billing.models import BillingAccount, Plan
+from tests.billing.fake_stripe import FakeStripe, sign
+from tests.conftest import host_client
+
+TEST_KEY = "sk_test_" + "F4keKeyForTests0123456789"
+_event_ids = itertools.count(1)
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """Stripe keys set and stripe-python talking to the fake."""
+    settings.STRIPE_SECRET_KEY = TEST_KEY
+    previous = stripe.default_http_client
+    fake = FakeStripe()
+    stripe.default_http_client = fake
+    yield fake
+    stripe.default_http_client = previous
+
+
+@pytest.fixture
+def priced_plans(db):
+    for plan in Plan.objects.all():
+        plan.stripe_price_monthly = f"price_{plan.slug}_month"
+        plan.stripe_price_yearly = f"price_{plan.slug}_year"
+        plan.save()
+    return {plan.slug: plan for plan in Plan.objects.all()}
+
+
+@pytest.fixture
+def endpoint(db):
+    return WebhookEndpoint.objects.create(
+        id="we_test", livemode=False, url="http://localhost/stripe/webhook/x/", secret="whsec_test_secret",
+        api_version="2024-06-20", enabled_events=["*"], status="enabled", djstripe_uuid=uuid.uuid4(),
+    )
+
+
+@pytest.fixture
+def customer_of():
+    def link(tenant, customer_id: str | None = None) -> str:
+        customer_id = customer_id or f"cus_{tenant.subdomain}"
+        BillingAccount.objects.update_or_create(tenant=tenant, defaults={"stripe_customer_id": customer_id})
+        return customer_id
+
+    return link
+
+
+@pytest.fixture
+def deliver(endpoint, settings):
+    """POST an event to the webhook URL, signed with the endpoint's secret (or `secret`)."""
+
+    def post(event: dict, *, secret: str | None = None, signature: str | None = None):
+        payload = json.dumps(event)
+        header = signature if signature is not None else sign(payload, secret or endpoint.secret)
+        return host_client(settings.BASE_DOMAIN).post(
+            f"/stripe/webhook/{endpoint.djstripe_uuid}/", data=payload, content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+
+    return post
+
+
+def event(kind: str, obj: dict, *, created: int | None = None, event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_test_{next(_event_ids)}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created or int(time.time()),
+        "livemode": False,
+        "type": kind,
+        "data": {"object": obj},
+    }
+
+
+def subscription(customer: str, *, status: str = "active", price: str = "price_growth_month", interval: str = "month",
+                 sub_id: str = "sub_test1", cancel_at_period_end: bool = False, trial_end: int | None = None) -> dict:
+    now = int(time.time())
+    return {
+        "id": sub_id, "object": "subscription", "customer": customer, "status": status,
+        "cancel_at_period_end": cancel_at_period_end, "current_period_start": now, "current_period_end": now + 30 * 86400,
+        "trial_end": trial_end, "metadata": {},
+        "items": {"object": "list", "data": [{"id": "si_test1", "object": "subscription_item",
+                  "price": {"id": price, "object": "price", "recurring": {"interval": interval}, "unit_amount": 4900}}]},
+    }
+
+
+def invoice(customer: str, *, inv_id: str = "in_test1", status: str = "open", amount: int = 4900, attempt: int = 1) -> dict:
+    return {
+        "id": inv_id, "object": "invoice", "customer": customer, "status": status, "number": f"INV-{inv_id[-4:]}",
+        "amount_due": amount, "amount_paid": amount if status == "paid" else 0, "currency": "usd",
+        "attempt_count": attempt, "created": int(time.time()), "subscription": "sub_test1",
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
+    }
