@@ -76,6 +76,10 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or self.stripe_id
 
+    @property
+    def amount_display(self) -> str:
+        return f"{self.amount_due / 100:,.2f} {self.currency.upper()}"
+
 
 class BillingAccount(models.Model):
     """A workspace's side of Stripe: its customer and subscription as the last applied event left them."""

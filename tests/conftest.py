@@ -82,6 +82,21 @@ def make_workspace(db):
     return make
 
 
+@pytest.fixture
+def fake_stripe(settings):
+    """Stripe keys set and stripe-python talking to a fake that speaks Stripe's wire format."""
+    import stripe
+
+    from tests.billing.fake_stripe import FakeStripe
+
+    settings.STRIPE_SECRET_KEY = "sk_test_" + "F4keKeyForTests0123456789"
+    previous = stripe.default_http_client
+    fake = FakeStripe()
+    stripe.default_http_client = fake
+    yield fake
+    stripe.default_http_client = previous
+
+
 def host_client(host: str, **kwargs) -> Client:
     return Client(HTTP_HOST=host, **kwargs)
 

@@ -4,26 +4,13 @@ import time
 import uuid
 
 import pytest
-import stripe
 from djstripe.models import WebhookEndpoint
 
 from billing.models import BillingAccount, Plan
-from tests.billing.fake_stripe import FakeStripe, sign
+from tests.billing.fake_stripe import sign
 from tests.conftest import host_client
 
-TEST_KEY = "sk_test_" + "F4keKeyForTests0123456789"
 _event_ids = itertools.count(1)
-
-
-@pytest.fixture
-def fake_stripe(settings):
-    """Stripe keys set and stripe-python talking to the fake."""
-    settings.STRIPE_SECRET_KEY = TEST_KEY
-    previous = stripe.default_http_client
-    fake = FakeStripe()
-    stripe.default_http_client = fake
-    yield fake
-    stripe.default_http_client = previous
 
 
 @pytest.fixture
