@@ -116,3 +116,23 @@ def test_landing_page_shows_the_plans_from_the_database(public_client, priced_pl
 
 def test_anonymous_billing_goes_to_login(acme):
     assert workspace_client(acme).get("/billing/")["Location"].startswith("/login/")
+
+
+def test_stripe_calls_have_a_timeout_and_no_silent_retries(settings):
+    import stripe
+
+    client = stripe.default_http_client  # what BillingConfig.ready() installed (no fake in this test)
+    assert isinstance(client, stripe.RequestsClient)
+    assert client._timeout == settings.STRIPE_TIMEOUT_SECONDS
+    assert stripe.max_network_retries == 0
+
+
+def test_a_workspace_sees_only_its_own_invoices(make_workspace, priced_plans, customer_of, deliver):
+    from tests.billing.conftest import event, invoice
+
+    a = make_workspace("alpha", owner_email="owner@alpha.test")
+    b = make_workspace("bravo", owner_email="owner@bravo.test")
+    deliver(event("invoice.paid", invoice(customer_of(a), inv_id="in_alpha0001", status="paid")))
+    deliver(event("invoice.paid", invoice(customer_of(b), inv_id="in_bravo0002", status="paid")))
+    body = logged_in_client(a).get("/billing/").content.decode()
+    assert "INV-0001" in body and "INV-0002" not in body
