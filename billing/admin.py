@@ -2,22 +2,12 @@ from django.contrib import admin
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEvent, Invoice, Plan
+from config.admin import ReadOnlyAdmin
 
 # dj-stripe registers ~50 model admins with add and change forms over its mirror tables, which we do
 # not sync (we act on signed webhook payloads). Hide them, and show what operators need instead.
 for model in [m for m in admin.site._registry if m._meta.app_label == "djstripe"]:
     admin.site.unregister(model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Plan)

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
+from config.admin import ReadOnlyAdmin
 from config.http import client_ip
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant
@@ -220,18 +221,9 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "tenant_label", "actor", "ip_address"]
     list_filter = ["action"]
     search_fields = ["tenant_label", "actor", "action"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "tenant", "tenant_label", "actor", "action", "details", "ip_address"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

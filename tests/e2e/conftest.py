@@ -91,3 +91,12 @@ def in_thread(function, *args, **kwargs):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def log_in(page, origin: str, email: str, password: str) -> None:
+    """Log in through the workspace's login form and wait for the dashboard."""
+    page.goto(f"{origin}/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{origin}/")

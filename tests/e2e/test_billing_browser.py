@@ -4,7 +4,7 @@ fake Stripe answers the API; the browser's request to checkout.stripe.com is ans
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from tests.e2e.conftest import CHROMIUM, in_thread
+from tests.e2e.conftest import CHROMIUM, in_thread, log_in
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
@@ -37,11 +37,7 @@ def test_owner_chooses_a_plan_and_lands_on_stripe_checkout(page, live_server_url
         page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(
             status=200, content_type="text/html", body="<h1>Stripe Checkout (test stand-in)</h1>"))
 
-        page.goto(f"{origin}/login/")
-        page.fill("#id_username", "quinn@quay.test")
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{origin}/")
+        log_in(page, origin, "quinn@quay.test", PASSWORD)
         page.locator("header").get_by_role("link", name="Billing").click()
         page.wait_for_url(f"{origin}/billing/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Billing")

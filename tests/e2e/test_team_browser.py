@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
 
-from tests.e2e.conftest import CHROMIUM, VIEWPORT, in_thread
+from tests.e2e.conftest import CHROMIUM, VIEWPORT, in_thread, log_in
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
@@ -34,11 +34,7 @@ def test_owner_invites_and_the_invitee_joins_from_the_email(page, live_server_ur
     mail.outbox = []
 
     # The owner logs in and invites a colleague from the Team page.
-    page.goto(f"{origin}/login/")
-    page.fill("#id_username", "hana@harbour.test")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{origin}/")
+    log_in(page, origin, "hana@harbour.test", PASSWORD)
     page.locator("header").get_by_role("link", name="Team").click()
     page.wait_for_url(f"{origin}/team/")
     page.fill("#id_email", "leo@harbour.test")

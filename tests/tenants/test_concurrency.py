@@ -15,36 +15,36 @@ def _workspace_schemas_on_disk() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def test_six_concurrent_signups_for_one_subdomain_make_exactly_one_workspace(committed_db):
-    spares_before = Tenant.objects.spares().count()
-    barrier = threading.Barrier(6)
+def _sign_up_at_once(forms: list[dict]) -> list[tuple[int, str]]:
+    """POST each signup form from its own thread (own connection), all released at the same moment."""
+    barrier = threading.Barrier(len(forms))
     results: list[tuple[int, str]] = []
 
-    def sign_up(n: int) -> None:
+    def sign_up(form: dict) -> None:
         client = host_client("localhost")
         barrier.wait()
         try:
-            response = client.post(
-                "/signup/",
-                {
-                    "business_name": f"Racer {n}",
-                    "subdomain": "photo-finish",
-                    "full_name": f"Racer {n}",
-                    "email": f"racer{n}@example.com",
-                    "password": PASSWORD,
-                    "accept_terms": "on",
-                },
-            )
+            response = client.post("/signup/", {"password": PASSWORD, "accept_terms": "on", **form})
             results.append((response.status_code, response.content.decode()))
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(6)]
+    threads = [threading.Thread(target=sign_up, args=(form,)) for form in forms]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return results
 
+
+def test_six_concurrent_signups_for_one_subdomain_make_exactly_one_workspace(committed_db):
+    spares_before = Tenant.objects.spares().count()
+    results = _sign_up_at_once(
+        [
+            {"business_name": f"Racer {n}", "subdomain": "photo-finish", "full_name": f"Racer {n}", "email": f"racer{n}@example.com"}
+            for n in range(6)
+        ]
+    )
     statuses = sorted(status for status, _ in results)
     assert statuses == [302, 400, 400, 400, 400, 400]
     assert all("already taken" in body for status, body in results if status == 400)
@@ -58,42 +58,22 @@ def test_six_concurrent_signups_for_one_subdomain_make_exactly_one_workspace(com
 
 
 def test_concurrent_signups_with_an_empty_pool_still_make_one_each(committed_db):
-    """With no spares, each signup clones its own schema; different subdomains all succeed."""
+    """With no spares, each signup copies the template itself; different subdomains all succeed."""
     Tenant.objects.spares().delete()  # committed: the rows go, the schemas stay until dropped below
     with connection.cursor() as cursor:
         for name in _workspace_schemas_on_disk() - set(Tenant.objects.values_list("schema_name", flat=True)):
             cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
-    barrier = threading.Barrier(3)
-    statuses: list[int] = []
-
-    def sign_up(n: int) -> None:
-        client = host_client("localhost")
-        barrier.wait()
-        try:
-            response = client.post(
-                "/signup/",
-                {
-                    "business_name": f"Shop {n}",
-                    "subdomain": f"empty-pool-{n}",
-                    "full_name": "Owner",
-                    "email": f"o{n}@example.com",
-                    "password": PASSWORD,
-                    "accept_terms": "on",
-                },
-            )
-            statuses.append(response.status_code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert statuses == [302, 302, 302]
+    results = _sign_up_at_once(
+        [
+            {"business_name": f"Shop {n}", "subdomain": f"empty-pool-{n}", "full_name": "Owner", "email": f"o{n}@example.com"}
+            for n in range(3)
+        ]
+    )
+    assert [status for status, _ in results] == [302, 302, 302]
     assert Tenant.objects.workspaces().filter(subdomain__startswith="empty-pool-").count() == 3
-    assert _workspace_schemas_on_disk() == set(Tenant.objects.exclude(kind="public").exclude(kind="template").values_list("schema_name", flat=True))
-
+    assert _workspace_schemas_on_disk() == set(
+        Tenant.objects.exclude(kind="public").exclude(kind="template").values_list("schema_name", flat=True)
+    )
 
 
 def test_background_refill_tops_the_pool_up_after_a_signup(committed_db, settings):
