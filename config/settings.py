@@ -1,7 +1,7 @@
 """Settings for the portal: every knob comes from the environment (see .env.example).
 
 APP_ENV selects the mode: "development" (the default, safe to run on a laptop), "test" (set by the test
-suite) or "production", which refuses to start with an unsafe configuration (see config/checks.py).
+suite) or "production", which refuses to start with an unsafe configuration (see config/production.py).
 """
 
 import os
@@ -76,6 +76,7 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 # New workspaces are cloned from this pre-migrated schema instead of replaying every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
+# Required by django-tenants alongside TENANT_BASE_SCHEMA; our pool (tenants/pool.py) does the copying.
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
