@@ -19,6 +19,9 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("APP_URL must start with https://")
     if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("CSRF_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE must be on")
+    if settings.get("SECURE_PROXY_SSL_HEADER") and not settings.get("TRUSTED_PROXY_COUNT"):
+        # Behind a proxy every request comes from the proxy's address: throttles would lock out everyone.
+        problems.append("TRUSTED_PROXY_COUNT must be set (1 for one proxy) when BEHIND_TLS_PROXY is on")
     if not settings.get("REDIS_URL"):
         problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):

@@ -48,6 +48,7 @@ def test_safe_production_configuration_starts_with_https_and_debug_off():
         ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "EMAIL_BACKEND"),
         ({"REDIS_URL": None}, "REDIS_URL must be set"),
+        ({"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT must be set"),
     ],
 )
 def test_unsafe_production_configuration_refuses_to_start(overrides, problem):
@@ -61,3 +62,7 @@ def test_production_requires_database_url():
     result = load_settings(DATABASE_URL=None)
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_behind_a_proxy_with_its_count_set_starts():
+    assert load_settings(BEHIND_TLS_PROXY="true", TRUSTED_PROXY_COUNT="1").returncode == 0
