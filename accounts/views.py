@@ -195,8 +195,7 @@ def _team_action(request, change, success: str):
     try:
         change()
     except services.TeamPermissionDenied:
-        needed = "an owner"
-        return render(request, "accounts/forbidden.html", {"needed": needed}, status=403)
+        return render(request, "accounts/forbidden.html", {"needed": "an owner"}, status=403)
     except services.TeamError as error:
         messages.error(request, str(error))
     else:
@@ -204,26 +203,31 @@ def _team_action(request, change, success: str):
     return redirect("accounts:team")
 
 
-@role_required(User.Role.ADMIN)
-@require_POST
-def invitation_resend(request, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
-    return _team_action(
-        request,
-        lambda: services.invitation_resend(actor=request.user, invitation=invitation, ip_address=client_ip(request)),
-        f"Invitation to {invitation.email} sent again.",
-    )
+def _team_post(model, change, success: str, role: str = User.Role.ADMIN):
+    """A POST-only Team button: find the row, call the service as the current user, say what happened.
+    `success` is formatted with the row's email."""
+
+    @role_required(role)
+    @require_POST
+    def view(request, pk):
+        target = get_object_or_404(model, pk=pk)
+        key = "invitation" if model is Invitation else "member"
+        return _team_action(
+            request,
+            lambda: change(actor=request.user, **{key: target}, ip_address=client_ip(request)),
+            success.format(email=target.email),
+        )
+
+    return view
 
 
-@role_required(User.Role.ADMIN)
-@require_POST
-def invitation_revoke(request, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
-    return _team_action(
-        request,
-        lambda: services.invitation_revoke(actor=request.user, invitation=invitation, ip_address=client_ip(request)),
-        f"Invitation to {invitation.email} revoked.",
-    )
+invitation_resend = _team_post(Invitation, services.invitation_resend, "Invitation to {email} sent again.")
+invitation_revoke = _team_post(Invitation, services.invitation_revoke, "Invitation to {email} revoked.")
+member_deactivate = _team_post(User, services.member_deactivate, "{email} was deactivated and logged out.")
+member_reactivate = _team_post(User, services.member_reactivate, "{email} can log in again.")
+ownership_transfer = _team_post(
+    User, services.ownership_transfer, "{email} now owns this workspace; you are an admin.", role=User.Role.OWNER
+)
 
 
 @role_required(User.Role.ADMIN)
@@ -239,39 +243,6 @@ def member_role(request, pk):
         request,
         lambda: services.member_change_role(actor=request.user, member=member, role=role, ip_address=client_ip(request)),
         f"{member.email} is now {User.Role(role).label.lower()}.",
-    )
-
-
-@role_required(User.Role.ADMIN)
-@require_POST
-def member_deactivate(request, pk):
-    member = get_object_or_404(User, pk=pk)
-    return _team_action(
-        request,
-        lambda: services.member_deactivate(actor=request.user, member=member, ip_address=client_ip(request)),
-        f"{member.email} was deactivated and logged out.",
-    )
-
-
-@role_required(User.Role.ADMIN)
-@require_POST
-def member_reactivate(request, pk):
-    member = get_object_or_404(User, pk=pk)
-    return _team_action(
-        request,
-        lambda: services.member_reactivate(actor=request.user, member=member, ip_address=client_ip(request)),
-        f"{member.email} can log in again.",
-    )
-
-
-@role_required(User.Role.OWNER)
-@require_POST
-def ownership_transfer(request, pk):
-    member = get_object_or_404(User, pk=pk)
-    return _team_action(
-        request,
-        lambda: services.ownership_transfer(actor=request.user, member=member, ip_address=client_ip(request)),
-        f"{member.email} now owns this workspace; you are an admin.",
     )
 
 
