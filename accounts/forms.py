@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.db import connection
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -36,7 +35,10 @@ class WorkspacePasswordResetForm(PasswordResetForm):
         for user in self.get_users(email):
             path = reverse(
                 "accounts:password_reset_confirm",
-                kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": password_reset_token.make_token(user)},
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": password_reset_token.make_token(user),
+                },
             )
             emails.send_password_reset(tenant=current_workspace(), user=user, reset_path=path)
 
@@ -70,8 +72,12 @@ class InvitationForm(forms.Form):
 
 class AcceptInvitationForm(PasswordPairMixin, forms.Form):
     full_name = forms.CharField(max_length=150, label="Your name")
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,14 +40,19 @@ class InvitationUnusable(Exception):
 
 def _audit(*, actor: User | None, action: str, ip_address: str | None, **details) -> None:
     audit_record(
-        tenant=current_workspace(), actor=actor.email if actor else "system", action=action, details=details,
+        tenant=current_workspace(),
+        actor=actor.email if actor else "system",
+        action=action,
+        details=details,
         ip_address=ip_address,
     )
 
 
 def _require(actor: User, role: str) -> None:
     if not actor.has_role(role):
-        raise TeamPermissionDenied(f"Only {'an owner' if role == User.Role.OWNER else 'an admin or owner'} can do that.")
+        raise TeamPermissionDenied(
+            f"Only {'an owner' if role == User.Role.OWNER else 'an admin or owner'} can do that."
+        )
 
 
 def _owner_contact_sync(owner: User) -> None:
@@ -168,7 +173,13 @@ def member_change_role(*, actor: User, member: User, role: str, ip_address: str 
         raise TeamError("A workspace needs at least one owner. Make someone else an owner first.")
     previous, member.role = member.role, role
     member.save(update_fields=["role"])
-    _audit(actor=actor, action="member.role_changed", ip_address=ip_address, email=member.email, **{"from": previous, "to": role})
+    _audit(
+        actor=actor,
+        action="member.role_changed",
+        ip_address=ip_address,
+        email=member.email,
+        **{"from": previous, "to": role},
+    )
     return member
 
 

@@ -13,11 +13,17 @@ from config.http import client_ip
 
 def attempt_throttled(request, *, email: str, group: str) -> bool:
     by_ip = is_ratelimited(
-        request, group=f"{group}-ip", key=lambda _group, req: client_ip(req) or "unknown",
-        rate=settings.LOGIN_RATE_PER_IP, increment=True,
+        request,
+        group=f"{group}-ip",
+        key=lambda _group, req: client_ip(req) or "unknown",
+        rate=settings.LOGIN_RATE_PER_IP,
+        increment=True,
     )
     by_account = is_ratelimited(
-        request, group=f"{group}-account", key=lambda _group, _req: f"{connection.schema_name}:{email.strip().lower()}",
-        rate=settings.LOGIN_RATE_PER_ACCOUNT, increment=True,
+        request,
+        group=f"{group}-account",
+        key=lambda _group, _req: f"{connection.schema_name}:{email.strip().lower()}",
+        rate=settings.LOGIN_RATE_PER_ACCOUNT,
+        increment=True,
     )
     return by_ip or by_account

@@ -117,7 +117,9 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 def account(request):
-    profile = ProfileForm(request.POST if "save_profile" in request.POST else None, initial={"full_name": request.user.full_name})
+    profile = ProfileForm(
+        request.POST if "save_profile" in request.POST else None, initial={"full_name": request.user.full_name}
+    )
     if profile.is_valid():
         services.profile_update(user=request.user, full_name=profile.cleaned_data["full_name"])
         messages.success(request, "Your name was saved.")
@@ -174,7 +176,9 @@ def team(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.invitation_create(
-                inviter=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                inviter=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
                 ip_address=client_ip(request),
             )
         except services.TeamError as error:
@@ -241,7 +245,9 @@ def member_role(request, pk):
     role = form.cleaned_data["role"]
     return _team_action(
         request,
-        lambda: services.member_change_role(actor=request.user, member=member, role=role, ip_address=client_ip(request)),
+        lambda: services.member_change_role(
+            actor=request.user, member=member, role=role, ip_address=client_ip(request)
+        ),
         f"{member.email} is now {User.Role(role).label.lower()}.",
     )
 
@@ -253,12 +259,16 @@ def invitation_accept(request, token):
     invitation = services.invitation_for_token(token)
     status = invitation.status if invitation else "invalid"
     if status != Invitation.Status.PENDING:
-        return render(request, "accounts/invitation_unusable.html", {"status": status}, status=404 if status == "invalid" else 410)
+        return render(
+            request, "accounts/invitation_unusable.html", {"status": status}, status=404 if status == "invalid" else 410
+        )
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
-                token=token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"],
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
                 ip_address=client_ip(request),
             )
         except services.InvitationUnusable as error:
@@ -267,6 +277,8 @@ def invitation_accept(request, token):
         messages.success(request, f"Welcome to {request.tenant.business_name}!")
         return redirect("accounts:dashboard")
     return render(
-        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
+        request,
+        "accounts/invitation_accept.html",
+        {"form": form, "invitation": invitation},
         status=400 if form.errors else 200,
     )

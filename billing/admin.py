@@ -12,7 +12,16 @@ for model in [m for m in admin.site._registry if m._meta.app_label == "djstripe"
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "monthly_price", "yearly_price", "member_limit", "is_public", "stripe_price_monthly", "stripe_price_yearly"]
+    list_display = [
+        "name",
+        "slug",
+        "monthly_price",
+        "yearly_price",
+        "member_limit",
+        "is_public",
+        "stripe_price_monthly",
+        "stripe_price_yearly",
+    ]
     list_editable = ["is_public"]
     prepopulated_fields = {"slug": ["name"]}
 

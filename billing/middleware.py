@@ -2,8 +2,16 @@ from django.shortcuts import render
 
 from billing.selectors import payment_required
 
-ALWAYS_OPEN = {"login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-               "password_reset_complete", "terms", "privacy"}
+ALWAYS_OPEN = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "terms",
+    "privacy",
+}
 
 
 class PaymentRequiredMiddleware:

@@ -37,7 +37,9 @@ class Plan(models.Model):
     def for_price_id(cls, price_id: str) -> "Plan | None":
         if not price_id:
             return None
-        return cls.objects.filter(models.Q(stripe_price_monthly=price_id) | models.Q(stripe_price_yearly=price_id)).first()
+        return cls.objects.filter(
+            models.Q(stripe_price_monthly=price_id) | models.Q(stripe_price_yearly=price_id)
+        ).first()
 
 
 class BillingEvent(models.Model):

@@ -22,7 +22,9 @@ def payment_required(tenant) -> bool:
 
     if not tenant.is_workspace or tenant.is_closed:
         return False
-    trial_over = tenant.status == Tenant.Status.TRIALING and tenant.trial_ends_at and tenant.trial_ends_at <= timezone.now()
+    trial_over = (
+        tenant.status == Tenant.Status.TRIALING and tenant.trial_ends_at and tenant.trial_ends_at <= timezone.now()
+    )
     if not (trial_over or tenant.status == Tenant.Status.CANCELLED):
         return False
     return not BillingAccount.objects.filter(tenant=tenant, comped=True).exists()

@@ -71,7 +71,9 @@ def subscription_apply(*, tenant: Tenant, subscription: dict, event_created: dat
         updated = tenant_services.tenant_billing_status_set(
             tenant=current,
             status=status,
-            action="billing.subscription_cancelled" if status == Tenant.Status.CANCELLED else "billing.subscription_changed",
+            action="billing.subscription_cancelled"
+            if status == Tenant.Status.CANCELLED
+            else "billing.subscription_changed",
             details={"subscription": subscription["id"], "stripe_status": subscription["status"], "plan": current.plan},
         )
         if updated.status != current.status:
@@ -113,10 +115,16 @@ def invoice_payment_failed(*, tenant: Tenant, invoice: dict, event_created: date
         tenant=tenant,
         status=Tenant.Status.PAST_DUE,
         action="billing.payment_failed",
-        details={"invoice": invoice["id"], "amount_due": invoice.get("amount_due"), "attempt": invoice.get("attempt_count")},
+        details={
+            "invoice": invoice["id"],
+            "amount_due": invoice.get("amount_due"),
+            "attempt": invoice.get("attempt_count"),
+        },
     )
     transaction.on_commit(
-        lambda: emails.send_payment_failed(tenant_id=tenant.pk, amount=invoice.get("amount_due") or 0, currency=invoice.get("currency") or "usd")
+        lambda: emails.send_payment_failed(
+            tenant_id=tenant.pk, amount=invoice.get("amount_due") or 0, currency=invoice.get("currency") or "usd"
+        )
     )
     suspended = grace_enforce(tenant=tenant)
     return "applied: past due" + (", suspended" if suspended else "")
@@ -164,7 +172,9 @@ def grace_enforce(*, tenant: Tenant, now: datetime | None = None) -> bool:
 def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
     """Every past-due workspace whose grace period is over (run from cron: `manage.py enforce_billing`)."""
     suspended = []
-    for account in BillingAccount.objects.filter(payment_failed_at__isnull=False, tenant__status=Tenant.Status.PAST_DUE):
+    for account in BillingAccount.objects.filter(
+        payment_failed_at__isnull=False, tenant__status=Tenant.Status.PAST_DUE
+    ):
         if grace_enforce(tenant=account.tenant, now=now):
             suspended.append(account.tenant.subdomain)
     return suspended
@@ -186,7 +196,10 @@ def plan_comp(*, tenant: Tenant, plan: Plan, actor: str, ip_address: str | None 
         update += ["status", "suspended_by"]
     locked.save(update_fields=update)
     tenant_services.audit_record(
-        tenant=locked, actor=actor, action="billing.comped", ip_address=ip_address,
+        tenant=locked,
+        actor=actor,
+        action="billing.comped",
+        ip_address=ip_address,
         details={"from": previous, "to": plan.slug},
     )
     return locked

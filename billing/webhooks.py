@@ -24,7 +24,11 @@ from config.http import client_ip
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIPTION_EVENTS = {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+SUBSCRIPTION_EVENTS = {
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+}
 
 
 @csrf_exempt
@@ -84,7 +88,11 @@ def _apply(event: dict):
     if kind not in SUBSCRIPTION_EVENTS | {"invoice.payment_failed", "invoice.paid", "checkout.session.completed"}:
         return None, "ignored: not an event we act on"
     customer = obj.get("customer")
-    account = BillingAccount.objects.select_related("tenant").filter(stripe_customer_id=customer).first() if customer else None
+    account = (
+        BillingAccount.objects.select_related("tenant").filter(stripe_customer_id=customer).first()
+        if customer
+        else None
+    )
     if account is None:
         return None, "ignored: no workspace has this customer"
     tenant = account.tenant

@@ -9,9 +9,7 @@ class LegalAcceptance(models.Model):
         TERMS = "terms", "Terms of Service"
         PRIVACY = "privacy", "Privacy Policy"
 
-    tenant = models.ForeignKey(
-        "tenants.Tenant", null=True, on_delete=models.SET_NULL, related_name="legal_acceptances"
-    )
+    tenant = models.ForeignKey("tenants.Tenant", null=True, on_delete=models.SET_NULL, related_name="legal_acceptances")
     email = models.EmailField()
     document = models.CharField(max_length=16, choices=Document.choices)
     version = models.CharField(max_length=32)

@@ -16,9 +16,7 @@ logger = logging.getLogger(__name__)
 def send_templated(*, name: str, to: str, context: dict, tags: list[str], metadata: dict) -> bool:
     context = {"APP_NAME": settings.APP_NAME, "SUPPORT_EMAIL": settings.SUPPORT_EMAIL, **context}
     subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{name}.txt", context), to=[to]
-    )
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"emails/{name}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
     message.tags = tags
     message.metadata = metadata

@@ -1,9 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-
-from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
@@ -18,7 +17,11 @@ from tenants.models import AuditEvent, Domain, Tenant
 class TenantActionForm(ActionForm):
     plan = forms.ModelChoiceField(Plan.objects.all(), required=False, empty_label="Plan (comp)", to_field_name="slug")
     days = forms.IntegerField(
-        required=False, min_value=1, max_value=365, initial=14, label="Days (extend trial)",
+        required=False,
+        min_value=1,
+        max_value=365,
+        initial=14,
+        label="Days (extend trial)",
         widget=forms.NumberInput(attrs={"style": "width: 5em"}),
     )
 
@@ -50,8 +53,14 @@ class BillingAccountInline(admin.StackedInline):
     model = BillingAccount
     can_delete = False
     fields = [
-        "stripe_customer_id", "stripe_subscription_id", "subscription_status", "interval", "current_period_end",
-        "cancel_at_period_end", "payment_failed_at", "comped",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "subscription_status",
+        "interval",
+        "current_period_end",
+        "cancel_at_period_end",
+        "payment_failed_at",
+        "comped",
     ]
     readonly_fields = fields
     verbose_name_plural = "Billing"
@@ -88,8 +97,16 @@ class PlanFilter(admin.SimpleListFilter):
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = [
-        "business_name", "subdomain", "status", "plan_label", "subscription", "monthly", "trial_end", "users",
-        "stripe_customer", "created",
+        "business_name",
+        "subdomain",
+        "status",
+        "plan_label",
+        "subscription",
+        "monthly",
+        "trial_end",
+        "users",
+        "stripe_customer",
+        "created",
     ]
     list_select_related = ["billing"]
     list_filter = ["status", PlanFilter]
@@ -101,8 +118,19 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [DomainInline, BillingAccountInline, AuditEventInline]
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
-        "business_name", "subdomain", "schema_name", "status", "plan", "trial_ends_at",
-        "owner_name", "owner_email", "billing_email", "users", "created_at", "closed_at", "updated_at",
+        "business_name",
+        "subdomain",
+        "schema_name",
+        "status",
+        "plan",
+        "trial_ends_at",
+        "owner_name",
+        "owner_email",
+        "billing_email",
+        "users",
+        "created_at",
+        "closed_at",
+        "updated_at",
     ]
 
     def get_queryset(self, request):
@@ -150,7 +178,9 @@ class TenantAdmin(admin.ModelAdmin):
         mode = "" if settings.STRIPE_LIVE_MODE else "test/"
         return format_html(
             '<a href="https://dashboard.stripe.com/{}customers/{}" target="_blank" rel="noopener">{}</a>',
-            mode, account.stripe_customer_id, account.stripe_customer_id,
+            mode,
+            account.stripe_customer_id,
+            account.stripe_customer_id,
         )
 
     @admin.display(description="Trial ends", ordering="trial_ends_at")

@@ -100,8 +100,9 @@ def schema_clone(*, source: str, target: str) -> None:
         for definition in indexes:
             cursor.execute(definition.replace(f" ON {source_prefix}", f" ON {target_prefix}", 1))
         for table, column in identity_columns:
+            qualified, col = f"{quote(target)}.{quote(table)}", quote(column)
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, %s), max({quote(column)})) FROM {quote(target)}.{quote(table)}"
-                f" HAVING max({quote(column)}) IS NOT NULL",
-                [f"{quote(target)}.{quote(table)}", column],
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), max({col})) FROM {qualified}"
+                f" HAVING max({col}) IS NOT NULL",
+                [qualified, column],
             )

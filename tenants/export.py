@@ -34,7 +34,8 @@ def tenant_export(*, tenant: Tenant) -> bytes:
             {field: getattr(i, field) for field in INVITATION_FIELDS} for i in Invitation.objects.order_by("pk")
         ]
     audit = [
-        {field: getattr(e, field) for field in AUDIT_FIELDS} for e in AuditEvent.objects.filter(tenant=tenant).order_by("pk")
+        {field: getattr(e, field) for field in AUDIT_FIELDS}
+        for e in AuditEvent.objects.filter(tenant=tenant).order_by("pk")
     ]
     settings = {
         "business_name": tenant.business_name,

@@ -12,9 +12,7 @@ def user_counts(schema_names: Iterable[str]) -> dict[str, int]:
     if not names:
         return {}
     table = connection.ops.quote_name(User._meta.db_table)
-    parts = [
-        f"SELECT %s, count(*) FROM {connection.ops.quote_name(name)}.{table}" for name in names
-    ]
+    parts = [f"SELECT %s, count(*) FROM {connection.ops.quote_name(name)}.{table}" for name in names]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), names)
         return dict(cursor.fetchall())

@@ -77,9 +77,7 @@ def tenant_provision(
         raise SubdomainUnavailable(subdomain) from error
 
     with schema_context(tenant.schema_name):
-        User.objects.create(
-            email=owner_email, full_name=owner_name, role=User.Role.OWNER, password=owner_password_hash
-        )
+        User.objects.create(email=owner_email, full_name=owner_name, role=User.Role.OWNER, password=owner_password_hash)
     audit_record(
         tenant=tenant,
         actor=owner_email,
@@ -132,7 +130,10 @@ def _set_status(
     locked.suspended_by = suspended_by
     locked.save(update_fields=["status", "suspended_by", "updated_at"])
     audit_record(
-        tenant=locked, actor=actor, action=action, details={"from": previous, "to": status, **details},
+        tenant=locked,
+        actor=actor,
+        action=action,
+        details={"from": previous, "to": status, **details},
         ip_address=ip_address,
     )
     return locked
@@ -145,8 +146,13 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
     if locked.status == Tenant.Status.SUSPENDED:
         return locked
     return _set_status(
-        locked, status=Tenant.Status.SUSPENDED, action="tenant.suspended", actor=actor, ip_address=ip_address,
-        suspended_by=Tenant.SuspendedBy.OPERATOR, reason=reason,
+        locked,
+        status=Tenant.Status.SUSPENDED,
+        action="tenant.suspended",
+        actor=actor,
+        ip_address=ip_address,
+        suspended_by=Tenant.SuspendedBy.OPERATOR,
+        reason=reason,
     )
 
 
@@ -164,7 +170,9 @@ def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None
 
 
 @transaction.atomic
-def tenant_billing_status_set(*, tenant: Tenant, status: str, action: str, details: dict, actor: str = "stripe") -> Tenant:
+def tenant_billing_status_set(
+    *, tenant: Tenant, status: str, action: str, details: dict, actor: str = "stripe"
+) -> Tenant:
     """Billing's way to change the status (webhooks, the grace period). It never overrides an operator's
     suspension or a workspace its owner closed; a billing suspension is recorded as such, so that paying
     lifts it."""
@@ -214,7 +222,9 @@ def tenant_update_settings(
             setattr(locked, field, value)
     if changes:
         locked.save(update_fields=[*changes, "updated_at"])
-        audit_record(tenant=locked, actor=actor, action="tenant.settings_changed", details=changes, ip_address=ip_address)
+        audit_record(
+            tenant=locked, actor=actor, action="tenant.settings_changed", details=changes, ip_address=ip_address
+        )
     return locked
 
 
@@ -230,7 +240,10 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(
-        tenant=locked, actor=actor, action="tenant.closed", ip_address=ip_address,
+        tenant=locked,
+        actor=actor,
+        action="tenant.closed",
+        ip_address=ip_address,
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},
     )
     transaction.on_commit(lambda: emails.send_workspace_closed(tenant_id=locked.pk))
@@ -246,7 +259,9 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
     locked.status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
     locked.closed_at = None
     locked.save(update_fields=["status", "closed_at", "updated_at"])
-    audit_record(tenant=locked, actor=actor, action="tenant.reopened", ip_address=ip_address, details={"to": locked.status})
+    audit_record(
+        tenant=locked, actor=actor, action="tenant.reopened", ip_address=ip_address, details={"to": locked.status}
+    )
     return locked
 
 
@@ -258,8 +273,15 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
     if not locked.is_closed or locked.purge_after > timezone.now():
         raise InvalidStateChange(f"{locked} is not due for deletion.")
     audit_record(
-        tenant=None, tenant_label=locked.subdomain, actor=actor, action="tenant.purged",
-        details={"subdomain": locked.subdomain, "schema": locked.schema_name, "closed_at": locked.closed_at.isoformat()},
+        tenant=None,
+        tenant_label=locked.subdomain,
+        actor=actor,
+        action="tenant.purged",
+        details={
+            "subdomain": locked.subdomain,
+            "schema": locked.schema_name,
+            "closed_at": locked.closed_at.isoformat(),
+        },
     )
     Domain.objects.filter(tenant=locked).delete()
     connection.set_schema_to_public()

@@ -73,7 +73,9 @@ def workspace_settings(request):
 def workspace_export(request):
     tenant = request.tenant
     archive = tenant_export(tenant=tenant)
-    services.audit_record(tenant=tenant, actor=request.user.email, action="tenant.exported", ip_address=client_ip(request))
+    services.audit_record(
+        tenant=tenant, actor=request.user.email, action="tenant.exported", ip_address=client_ip(request)
+    )
     filename = f"{tenant.subdomain}-export-{timezone.now():%Y%m%d-%H%M}.zip"
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

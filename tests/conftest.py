@@ -143,7 +143,9 @@ def add_member(tenant: Tenant, email: str, role: str = "member", password: str =
     from accounts.models import User
 
     with schema_context(tenant.schema_name):
-        user = User.objects.create_user(email, password, role=role, full_name=fields.pop("full_name", email.split("@")[0]), **fields)
+        user = User.objects.create_user(
+            email, password, role=role, full_name=fields.pop("full_name", email.split("@")[0]), **fields
+        )
     connection.set_schema_to_public()
     return user
 

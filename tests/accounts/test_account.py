@@ -31,7 +31,9 @@ def test_password_change_keeps_this_session_and_ends_the_others(acme):
 
 def test_password_change_applies_the_validators(acme):
     client = logged_in_client(acme)
-    response = client.post("/account/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"})
+    response = client.post(
+        "/account/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"}
+    )
     assert response.status_code == 200 and "too short" in response.content.decode()
 
 
@@ -107,7 +109,9 @@ def test_a_reset_link_from_workspace_a_is_useless_on_b(make_workspace):
     owner_a = users_of(a)[0]
     with schema_context(b.schema_name):
         User.objects.all().delete()
-        User.objects.create(pk=owner_a.pk, email=owner_a.email, password=owner_a.password, last_login=owner_a.last_login)
+        User.objects.create(
+            pk=owner_a.pk, email=owner_a.email, password=owner_a.password, last_login=owner_a.last_login
+        )
     workspace_client(a).post("/password-reset/", {"email": "same@person.test"})
     path = link_in(mail.outbox[-1], "http://alpha.localhost/password-reset/").removeprefix("http://alpha.localhost")
     on_b = workspace_client(b).get(path, follow=True)

@@ -73,12 +73,17 @@ def test_expired_and_revoked_links_show_a_clear_page(acme, state, django_capture
         assert owner.post(f"/team/invitations/{invitation.pk}/revoke/").status_code == 302
         text = "withdrawn"
     client = workspace_client(acme)
-    for response in (client.get(path), client.post(path, {"full_name": "X", "password1": PASSWORD, "password2": PASSWORD})):
+    for response in (
+        client.get(path),
+        client.post(path, {"full_name": "X", "password1": PASSWORD, "password2": PASSWORD}),
+    ):
         assert response.status_code == 410 and text in response.content.decode()
     assert [u.email for u in users_of(acme)] == ["owner@acme.test"]
 
 
-def test_an_invitation_link_from_another_workspace_is_not_valid_here(make_workspace, django_capture_on_commit_callbacks):
+def test_an_invitation_link_from_another_workspace_is_not_valid_here(
+    make_workspace, django_capture_on_commit_callbacks
+):
     a = make_workspace("alpha", owner_email="owner@alpha.test")
     b = make_workspace("bravo", owner_email="owner@bravo.test")
     invite(logged_in_client(a), email="new@x.test", capture=django_capture_on_commit_callbacks)

@@ -24,7 +24,12 @@ def test_same_email_may_exist_in_two_workspaces_independently(make_workspace):
     b = make_workspace("bravo", owner_email="same@person.test", password="another long passphrase")
     assert logged_in_client(a, "same@person.test").get("/").status_code == 200
     assert logged_in_client(b, "same@person.test", "another long passphrase").get("/").status_code == 200
-    assert workspace_client(a).post("/login/", {"username": "same@person.test", "password": "another long passphrase"}).status_code == 200
+    assert (
+        workspace_client(a)
+        .post("/login/", {"username": "same@person.test", "password": "another long passphrase"})
+        .status_code
+        == 200
+    )
 
 
 def test_dashboard_shows_only_its_own_workspace(make_workspace):

@@ -66,5 +66,8 @@ def test_account_throttle_is_per_workspace(acme, make_workspace, settings):
 def test_password_reset_requests_are_throttled_too(acme, settings):
     settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
     client = workspace_client(acme)
-    codes = [client.post("/password-reset/", {"email": "owner@acme.test"}, REMOTE_ADDR=f"192.0.2.{n}").status_code for n in range(3)]
+    codes = [
+        client.post("/password-reset/", {"email": "owner@acme.test"}, REMOTE_ADDR=f"192.0.2.{n}").status_code
+        for n in range(3)
+    ]
     assert codes == [302, 302, 429]

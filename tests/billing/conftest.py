@@ -25,8 +25,14 @@ def priced_plans(db):
 @pytest.fixture
 def endpoint(db):
     return WebhookEndpoint.objects.create(
-        id="we_test", livemode=False, url="http://localhost/stripe/webhook/x/", secret="whsec_test_secret",
-        api_version="2024-06-20", enabled_events=["*"], status="enabled", djstripe_uuid=uuid.uuid4(),
+        id="we_test",
+        livemode=False,
+        url="http://localhost/stripe/webhook/x/",
+        secret="whsec_test_secret",
+        api_version="2024-06-20",
+        enabled_events=["*"],
+        status="enabled",
+        djstripe_uuid=uuid.uuid4(),
     )
 
 
@@ -48,7 +54,9 @@ def deliver(endpoint, settings):
         payload = json.dumps(event)
         header = signature if signature is not None else sign(payload, secret or endpoint.secret)
         return host_client(settings.BASE_DOMAIN).post(
-            f"/stripe/webhook/{endpoint.djstripe_uuid}/", data=payload, content_type="application/json",
+            f"/stripe/webhook/{endpoint.djstripe_uuid}/",
+            data=payload,
+            content_type="application/json",
             HTTP_STRIPE_SIGNATURE=header,
         )
 
@@ -67,22 +75,54 @@ def event(kind: str, obj: dict, *, created: int | None = None, event_id: str | N
     }
 
 
-def subscription(customer: str, *, status: str = "active", price: str = "price_growth_month", interval: str = "month",
-                 sub_id: str = "sub_test1", cancel_at_period_end: bool = False, trial_end: int | None = None) -> dict:
+def subscription(
+    customer: str,
+    *,
+    status: str = "active",
+    price: str = "price_growth_month",
+    interval: str = "month",
+    sub_id: str = "sub_test1",
+    cancel_at_period_end: bool = False,
+    trial_end: int | None = None,
+) -> dict:
     now = int(time.time())
     return {
-        "id": sub_id, "object": "subscription", "customer": customer, "status": status,
-        "cancel_at_period_end": cancel_at_period_end, "current_period_start": now, "current_period_end": now + 30 * 86400,
-        "trial_end": trial_end, "metadata": {},
-        "items": {"object": "list", "data": [{"id": "si_test1", "object": "subscription_item",
-                  "price": {"id": price, "object": "price", "recurring": {"interval": interval}, "unit_amount": 4900}}]},
+        "id": sub_id,
+        "object": "subscription",
+        "customer": customer,
+        "status": status,
+        "cancel_at_period_end": cancel_at_period_end,
+        "current_period_start": now,
+        "current_period_end": now + 30 * 86400,
+        "trial_end": trial_end,
+        "metadata": {},
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "si_test1",
+                    "object": "subscription_item",
+                    "price": {"id": price, "object": "price", "recurring": {"interval": interval}, "unit_amount": 4900},
+                }
+            ],
+        },
     }
 
 
-def invoice(customer: str, *, inv_id: str = "in_test1", status: str = "open", amount: int = 4900, attempt: int = 1) -> dict:
+def invoice(
+    customer: str, *, inv_id: str = "in_test1", status: str = "open", amount: int = 4900, attempt: int = 1
+) -> dict:
     return {
-        "id": inv_id, "object": "invoice", "customer": customer, "status": status, "number": f"INV-{inv_id[-4:]}",
-        "amount_due": amount, "amount_paid": amount if status == "paid" else 0, "currency": "usd",
-        "attempt_count": attempt, "created": int(time.time()), "subscription": "sub_test1",
+        "id": inv_id,
+        "object": "invoice",
+        "customer": customer,
+        "status": status,
+        "number": f"INV-{inv_id[-4:]}",
+        "amount_due": amount,
+        "amount_paid": amount if status == "paid" else 0,
+        "currency": "usd",
+        "attempt_count": attempt,
+        "created": int(time.time()),
+        "subscription": "sub_test1",
         "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
     }

@@ -24,30 +24,64 @@ class FakeStripe(stripe.HTTPClient):
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parts = urlsplit(url)
         params = dict(parse_qsl(post_data or parts.query, keep_blank_values=True))
-        self.requests.append({"method": method.upper(), "path": parts.path, "params": params, "headers": dict(headers or {})})
+        self.requests.append(
+            {"method": method.upper(), "path": parts.path, "params": params, "headers": dict(headers or {})}
+        )
         if self.down:
             raise stripe.APIConnectionError("Could not connect to Stripe (fake outage).")
         n = next(self._ids)
         route = (method.upper(), parts.path)
         if route == ("POST", "/v1/customers"):
-            body = {"id": f"cus_test{n}", "object": "customer", "email": params.get("email"), "name": params.get("name"),
-                    "metadata": _nested(params, "metadata"), "livemode": False, "created": int(time.time())}
+            body = {
+                "id": f"cus_test{n}",
+                "object": "customer",
+                "email": params.get("email"),
+                "name": params.get("name"),
+                "metadata": _nested(params, "metadata"),
+                "livemode": False,
+                "created": int(time.time()),
+            }
         elif route == ("POST", "/v1/checkout/sessions"):
-            body = {"id": f"cs_test_{n}", "object": "checkout.session", "mode": params.get("mode"),
-                    "customer": params.get("customer"), "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
-                    "success_url": params.get("success_url"), "cancel_url": params.get("cancel_url"),
-                    "metadata": _nested(params, "metadata"), "status": "open", "livemode": False}
+            body = {
+                "id": f"cs_test_{n}",
+                "object": "checkout.session",
+                "mode": params.get("mode"),
+                "customer": params.get("customer"),
+                "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
+                "success_url": params.get("success_url"),
+                "cancel_url": params.get("cancel_url"),
+                "metadata": _nested(params, "metadata"),
+                "status": "open",
+                "livemode": False,
+            }
         elif route == ("POST", "/v1/billing_portal/sessions"):
-            body = {"id": f"bps_test{n}", "object": "billing_portal.session", "customer": params.get("customer"),
-                    "url": f"https://billing.stripe.com/p/session/test_{n}", "return_url": params.get("return_url"),
-                    "livemode": False}
+            body = {
+                "id": f"bps_test{n}",
+                "object": "billing_portal.session",
+                "customer": params.get("customer"),
+                "url": f"https://billing.stripe.com/p/session/test_{n}",
+                "return_url": params.get("return_url"),
+                "livemode": False,
+            }
         elif route == ("POST", "/v1/webhook_endpoints"):
-            body = {"id": f"we_test{n}", "object": "webhook_endpoint", "url": params.get("url"), "status": "enabled",
-                    "secret": f"whsec_test{n}secret", "livemode": False, "api_version": params.get("api_version"),
-                    "enabled_events": [v for k, v in params.items() if k.startswith("enabled_events")],
-                    "metadata": _nested(params, "metadata")}
+            body = {
+                "id": f"we_test{n}",
+                "object": "webhook_endpoint",
+                "url": params.get("url"),
+                "status": "enabled",
+                "secret": f"whsec_test{n}secret",
+                "livemode": False,
+                "api_version": params.get("api_version"),
+                "enabled_events": [v for k, v in params.items() if k.startswith("enabled_events")],
+                "metadata": _nested(params, "metadata"),
+            }
         else:
-            error = {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method} {parts.path})"}}
+            error = {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": f"Unrecognized request URL ({method} {parts.path})",
+                }
+            }
             return json.dumps(error), 404, {"request-id": f"req_{n}"}
         return json.dumps(body), 200, {"request-id": f"req_{n}"}
 

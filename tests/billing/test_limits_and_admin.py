@@ -68,7 +68,9 @@ def test_operators_see_plan_subscription_amount_and_stripe_customer(acme, operat
 
 
 def test_operators_comp_a_plan_from_the_admin(acme, operator):
-    operator.post("/admin/tenants/tenant/", {"action": "comp_plan", "_selected_action": [acme.pk], "plan": "scale", "days": ""})
+    operator.post(
+        "/admin/tenants/tenant/", {"action": "comp_plan", "_selected_action": [acme.pk], "plan": "scale", "days": ""}
+    )
     acme.refresh_from_db()
     assert (acme.plan, acme.status) == ("scale", "active")
     assert BillingAccount.objects.get(tenant=acme).comped

@@ -37,12 +37,18 @@ def status(tenant) -> str:
 
 
 def test_subscription_created_sets_plan_and_status(acme, cus, deliver):
-    response = deliver(event("customer.subscription.created", subscription(cus, status="active", price="price_growth_month")))
+    response = deliver(
+        event("customer.subscription.created", subscription(cus, status="active", price="price_growth_month"))
+    )
     assert response.status_code == 200
     acme.refresh_from_db()
     assert (acme.status, acme.plan) == ("active", "growth")
     account = BillingAccount.objects.get(tenant=acme)
-    assert (account.stripe_subscription_id, account.subscription_status, account.interval) == ("sub_test1", "active", "month")
+    assert (account.stripe_subscription_id, account.subscription_status, account.interval) == (
+        "sub_test1",
+        "active",
+        "month",
+    )
     assert AuditEvent.objects.filter(tenant=acme, action="billing.subscription_changed", actor="stripe").exists()
     [record] = BillingEvent.objects.all()
     assert record.tenant == acme and record.result.startswith("applied")
@@ -50,12 +56,18 @@ def test_subscription_created_sets_plan_and_status(acme, cus, deliver):
 
 def test_subscription_updates_follow_trialing_active_past_due(acme, cus, deliver):
     t = int(time.time())
-    for offset, stripe_status, expected in [(0, "trialing", "trialing"), (10, "active", "active"), (20, "past_due", "past_due")]:
+    for offset, stripe_status, expected in [
+        (0, "trialing", "trialing"),
+        (10, "active", "active"),
+        (20, "past_due", "past_due"),
+    ]:
         deliver(event("customer.subscription.updated", subscription(cus, status=stripe_status), created=t + offset))
         assert status(acme) == expected
 
 
-def test_payment_failure_makes_past_due_emails_the_owner_and_suspends_after_the_grace(acme, cus, deliver, settings, django_capture_on_commit_callbacks):
+def test_payment_failure_makes_past_due_emails_the_owner_and_suspends_after_the_grace(
+    acme, cus, deliver, settings, django_capture_on_commit_callbacks
+):
     settings.BILLING_GRACE_DAYS = 3
     deliver(event("customer.subscription.created", subscription(cus)))
     with django_capture_on_commit_callbacks(execute=True):
@@ -158,7 +170,11 @@ def test_out_of_order_delivery_ends_in_the_in_order_state(acme, cus, deliver, or
         event("invoice.payment_failed", invoice(cus), created=t + 10),
         event("customer.subscription.updated", subscription(cus, status="past_due"), created=t + 11),
         event("invoice.paid", invoice(cus, status="paid"), created=t + 20),
-        event("customer.subscription.updated", subscription(cus, status="active", price="price_scale_month"), created=t + 21),
+        event(
+            "customer.subscription.updated",
+            subscription(cus, status="active", price="price_scale_month"),
+            created=t + 21,
+        ),
     ]
     for e in events if order == "in order" else reversed(events):
         assert deliver(e).status_code == 200
@@ -186,8 +202,11 @@ def test_debug_mode_does_not_let_a_header_replace_the_secret(acme, cus, endpoint
     settings.DEBUG = True
     payload = json.dumps(event("customer.subscription.created", subscription(cus)))
     response = host_client(settings.BASE_DOMAIN).post(
-        f"/stripe/webhook/{endpoint.djstripe_uuid}/", data=payload, content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=sign(payload, "attacker-chosen"), HTTP_X_DJSTRIPE_WEBHOOK_SECRET="attacker-chosen",
+        f"/stripe/webhook/{endpoint.djstripe_uuid}/",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload, "attacker-chosen"),
+        HTTP_X_DJSTRIPE_WEBHOOK_SECRET="attacker-chosen",
     )
     assert response.status_code == 400
     assert status(acme) == "trialing"
@@ -230,5 +249,7 @@ def test_an_object_naming_another_workspace_changes_neither(acme, cus, deliver, 
 
 
 def test_webhooks_only_exist_on_the_public_host(acme, deliver, endpoint):
-    response = workspace_client(acme).post(f"/stripe/webhook/{endpoint.djstripe_uuid}/", data="{}", content_type="application/json")
+    response = workspace_client(acme).post(
+        f"/stripe/webhook/{endpoint.djstripe_uuid}/", data="{}", content_type="application/json"
+    )
     assert response.status_code == 404

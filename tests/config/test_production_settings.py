@@ -24,10 +24,17 @@ def load_settings(**overrides) -> subprocess.CompletedProcess:
     env.update({k: v for k, v in overrides.items() if v is not None})
     for key in [k for k, v in overrides.items() if v is None]:
         env.pop(key, None)
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.SECURE_SSL_REDIRECT)"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.SECURE_SSL_REDIRECT)"
+    )
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -24,18 +24,29 @@ def _price_plans(prices: dict[str, tuple[str, str]]) -> None:
         Plan.objects.filter(slug=slug).update(stripe_price_monthly=monthly, stripe_price_yearly=yearly)
 
 
-def test_owner_chooses_a_plan_and_lands_on_stripe_checkout(page, live_server_url, screenshot_dir, settings, fake_stripe):
-    before = {p.slug: (p.stripe_price_monthly, p.stripe_price_yearly) for p in in_thread(lambda: list(Plan.objects.all()))}
+def test_owner_chooses_a_plan_and_lands_on_stripe_checkout(
+    page, live_server_url, screenshot_dir, settings, fake_stripe
+):
+    before = {
+        p.slug: (p.stripe_price_monthly, p.stripe_price_yearly) for p in in_thread(lambda: list(Plan.objects.all()))
+    }
     in_thread(_price_plans, {slug: (f"price_{slug}_month", f"price_{slug}_year") for slug in before})
     try:
         in_thread(
             services.tenant_provision,
-            business_name="Quay Cafe", subdomain="quay", owner_email="quinn@quay.test", owner_name="Quinn Quay",
+            business_name="Quay Cafe",
+            subdomain="quay",
+            owner_email="quinn@quay.test",
+            owner_name="Quinn Quay",
             owner_password_hash=make_password(PASSWORD),
         )
         origin = f"http://quay.{settings.BASE_DOMAIN}:{settings.SITE_PORT}"
-        page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(
-            status=200, content_type="text/html", body="<h1>Stripe Checkout (test stand-in)</h1>"))
+        page.route(
+            "https://checkout.stripe.com/**",
+            lambda route: route.fulfill(
+                status=200, content_type="text/html", body="<h1>Stripe Checkout (test stand-in)</h1>"
+            ),
+        )
 
         log_in(page, origin, "quinn@quay.test", PASSWORD)
         page.locator("header").get_by_role("link", name="Billing").click()

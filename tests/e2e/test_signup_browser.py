@@ -35,15 +35,19 @@ def _watch_failures(page) -> list[str]:
     page.on(
         "requestfailed",
         # A load cut short by the next navigation is the browser's doing, not a broken page.
-        lambda request: failures.append(f"failed: {request.url} {request.failure}")
-        if "ERR_ABORTED" not in (request.failure or "")
-        else None,
+        lambda request: (
+            failures.append(f"failed: {request.url} {request.failure}")
+            if "ERR_ABORTED" not in (request.failure or "")
+            else None
+        ),
     )
     page.on(
         "response",
-        lambda response: failures.append(f"{response.status}: {response.url}")
-        if response.status >= 400 and response.request.resource_type != "document"
-        else None,
+        lambda response: (
+            failures.append(f"{response.status}: {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
     )
     return failures
 

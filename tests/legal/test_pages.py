@@ -5,7 +5,10 @@ from tests.conftest import host_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path,title,version_setting", [("/terms/", "Terms of Service", "TERMS_VERSION"), ("/privacy/", "Privacy Policy", "PRIVACY_VERSION")])
+@pytest.mark.parametrize(
+    "path,title,version_setting",
+    [("/terms/", "Terms of Service", "TERMS_VERSION"), ("/privacy/", "Privacy Policy", "PRIVACY_VERSION")],
+)
 def test_legal_pages_on_public_and_workspace_hosts(make_workspace, settings, path, title, version_setting):
     a = make_workspace("alpha")
     settings.TERMS_VERSION = settings.PRIVACY_VERSION = "2026-03-15"

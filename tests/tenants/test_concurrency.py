@@ -2,7 +2,6 @@
 
 import threading
 
-import pytest
 from django.db import connection, connections
 
 from tenants.models import Domain, Tenant
@@ -41,7 +40,12 @@ def test_six_concurrent_signups_for_one_subdomain_make_exactly_one_workspace(com
     spares_before = Tenant.objects.spares().count()
     results = _sign_up_at_once(
         [
-            {"business_name": f"Racer {n}", "subdomain": "photo-finish", "full_name": f"Racer {n}", "email": f"racer{n}@example.com"}
+            {
+                "business_name": f"Racer {n}",
+                "subdomain": "photo-finish",
+                "full_name": f"Racer {n}",
+                "email": f"racer{n}@example.com",
+            }
             for n in range(6)
         ]
     )
@@ -65,7 +69,12 @@ def test_concurrent_signups_with_an_empty_pool_still_make_one_each(committed_db)
             cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
     results = _sign_up_at_once(
         [
-            {"business_name": f"Shop {n}", "subdomain": f"empty-pool-{n}", "full_name": "Owner", "email": f"o{n}@example.com"}
+            {
+                "business_name": f"Shop {n}",
+                "subdomain": f"empty-pool-{n}",
+                "full_name": "Owner",
+                "email": f"o{n}@example.com",
+            }
             for n in range(3)
         ]
     )

@@ -31,7 +31,7 @@ def test_foreign_host_header_is_400_or_404_never_500(host):
 
 
 def test_host_matching_is_case_insensitive(make_workspace):
-    a = make_workspace("alpha", business_name="Alpha Ltd")
+    make_workspace("alpha", business_name="Alpha Ltd")
     assert "Alpha Ltd" in host_client("ALPHA.LocalHost").get("/login/").content.decode()
 
 

@@ -44,7 +44,9 @@ def test_signup_form_links_terms_and_privacy(public_client):
     assert 'name="accept_terms"' in body
 
 
-def test_signup_creates_trialing_workspace_and_hands_login_over(public_client, settings, django_capture_on_commit_callbacks):
+def test_signup_creates_trialing_workspace_and_hands_login_over(
+    public_client, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = post_signup(public_client)
     assert response.status_code == 302
@@ -194,8 +196,9 @@ def test_provisioning_falls_back_to_cloning_when_pool_is_empty(public_client):
 
 
 def test_failure_midway_leaves_no_half_made_workspace(public_client):
-    from tenants import services
     from django.db import DataError
+
+    from tenants import services
 
     spares_before = set(Tenant.objects.spares().values_list("pk", flat=True))
     with pytest.raises(DataError):

@@ -44,8 +44,13 @@ def test_export_contains_exactly_this_workspaces_rows(acme, make_workspace):
     assert 'filename="acme-export-' in response["Content-Disposition"]
     files = read_zip(response.content)
     assert set(files) == {
-        "members.csv", "members.json", "invitations.csv", "invitations.json",
-        "audit_events.csv", "audit_events.json", "settings.json",
+        "members.csv",
+        "members.json",
+        "invitations.csv",
+        "invitations.json",
+        "audit_events.csv",
+        "audit_events.json",
+        "settings.json",
     }
     members = json.loads(files["members.json"])
     assert sorted(m["email"] for m in members) == ["admin@acme.test", "mia@acme.test", "owner@acme.test"]
@@ -93,7 +98,9 @@ def test_closing_needs_the_typed_subdomain(acme):
     assert not acme.is_closed
 
 
-def test_a_closed_workspace_is_read_only_for_owners_and_shut_for_everyone_else(acme, django_capture_on_commit_callbacks):
+def test_a_closed_workspace_is_read_only_for_owners_and_shut_for_everyone_else(
+    acme, django_capture_on_commit_callbacks
+):
     owner = logged_in_client(acme)
     member = logged_in_client(acme, "mia@acme.test")
     with django_capture_on_commit_callbacks(execute=True):
@@ -133,8 +140,12 @@ def test_purge_deletes_only_workspaces_past_their_grace_period(acme, make_worksp
     active = make_workspace("active")
     services.tenant_close(tenant=acme, actor="owner@acme.test")
     services.tenant_close(tenant=recent, actor="owner")
-    Tenant.objects.filter(pk=acme.pk).update(closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS, minutes=1))
-    Tenant.objects.filter(pk=recent.pk).update(closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS - 1))
+    Tenant.objects.filter(pk=acme.pk).update(
+        closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS, minutes=1)
+    )
+    Tenant.objects.filter(pk=recent.pk).update(
+        closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS - 1)
+    )
 
     call_command("purge_closed_tenants")
     connection.set_schema_to_public()

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         call_command("migrate_schemas", interactive=False, verbosity=max(0, verbosity - 1))
         connection.set_schema_to_public()
         public, _ = Tenant.objects.get_or_create(
-            schema_name=settings.PUBLIC_SCHEMA_NAME, defaults={"kind": Tenant.Kind.PUBLIC, "business_name": settings.APP_NAME}
+            schema_name=settings.PUBLIC_SCHEMA_NAME,
+            defaults={"kind": Tenant.Kind.PUBLIC, "business_name": settings.APP_NAME},
         )
         Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
         pool.template_ensure(verbosity=max(0, verbosity - 1))
