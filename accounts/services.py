@@ -279,6 +279,10 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
         raise TeamError("Another member of this workspace already uses that email address.")
     user.email = data["new"]
     user.save(update_fields=["email"])
+    tenant = current_workspace()
+    transaction.on_commit(
+        lambda: emails.send_email_changed_notice(tenant=tenant, old_email=data["old"], new_email=data["new"])
+    )
     if current_workspace().owner_email == data["old"]:
         _owner_contact_sync(user)
     _audit(actor=user, action="member.email_changed", ip_address=ip_address, **{"from": data["old"], "to": data["new"]})

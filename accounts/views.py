@@ -21,7 +21,7 @@ from accounts.forms import (
 from accounts.handoff import handoff_email_hint, handoff_user
 from accounts.models import Invitation, User
 from accounts.permissions import role_required
-from accounts.throttle import attempt_throttled
+from accounts.throttle import attempt_count, attempt_throttled, is_throttled
 from accounts.tokens import password_reset_token
 from billing.selectors import plan_name
 from config.http import client_ip
@@ -46,9 +46,13 @@ class LoginView(auth_views.LoginView):
         return {"username": self.request.GET.get("email", "")}
 
     def post(self, request, *args, **kwargs):
-        if attempt_throttled(request, email=request.POST.get("username", ""), group="login"):
+        email = request.POST.get("username", "")
+        if is_throttled(request, email=email, group="login"):
             return throttled(request)
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            attempt_count(request, email=email, group="login")
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

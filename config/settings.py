@@ -181,6 +181,7 @@ DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
 # and per account (email within one workspace). Login and password reset share them.
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
 LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
+SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")
 # Pre-migrated spare schemas that signup claims (see docs/decisions.md); refilled outside the request.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
 SCHEMA_POOL_REFILL = env.str("SCHEMA_POOL_REFILL", default="thread")  # "thread" or "off" (cron/worker only)

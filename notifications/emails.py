@@ -119,3 +119,14 @@ def send_payment_failed(*, tenant_id: int, amount: int, currency: str) -> bool:
         tags=["payment-failed"],
         metadata={"workspace": tenant.subdomain},
     )
+
+
+def send_email_changed_notice(*, tenant, old_email: str, new_email: str) -> bool:
+    """Tell the previous address, so a hijacked account does not change hands silently."""
+    return send_templated(
+        name="email_changed",
+        to=old_email,
+        context={"tenant": tenant, "old_email": old_email, "new_email": new_email},
+        tags=["email-changed"],
+        metadata={"workspace": tenant.subdomain},
+    )

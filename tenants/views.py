@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.http import HttpResponse
@@ -5,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import get_usage
 
 from accounts.handoff import handoff_token_make
 from accounts.models import User
@@ -21,8 +23,22 @@ def landing(request):
     return render(request, "tenants/landing.html", {"plans": Plan.objects.public()})
 
 
+def _signup_throttled(request) -> bool:
+    """Each signup claims a pre-made schema: one client may not drain the pool (SIGNUP_RATE_PER_IP)."""
+    usage = get_usage(
+        request,
+        group="signup-ip",
+        key=lambda _group, req: client_ip(req) or "unknown",
+        rate=settings.SIGNUP_RATE_PER_IP,
+        increment=True,
+    )
+    return usage["should_limit"]
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    if request.method == "POST" and _signup_throttled(request):
+        return render(request, "429.html", status=429)
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

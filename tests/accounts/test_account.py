@@ -45,7 +45,7 @@ def test_log_out_my_other_sessions(acme):
     assert AuditEvent.objects.filter(tenant=acme, action="member.sessions_ended").exists()
 
 
-def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace):
+def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace, django_capture_on_commit_callbacks):
     client = logged_in_client(acme)
     response = client.post("/account/email/", {"new_email": "Boss@Acme.test", "password": PASSWORD})
     assert response.status_code == 302
@@ -59,8 +59,11 @@ def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace):
     assert workspace_client(other).get(path).status_code == 400
     assert [u.email for u in users_of(other)] == ["owner@acme.test"]
 
-    assert client.get(path).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(path).status_code == 302
     assert [u.email for u in users_of(acme)] == ["boss@acme.test"]
+    notice = mail.outbox[-1]
+    assert notice.to == ["owner@acme.test"] and "boss@acme.test" in notice.body
     acme.refresh_from_db()
     assert acme.owner_email == "boss@acme.test"
     again = client.get(path)

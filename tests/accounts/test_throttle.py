@@ -71,3 +71,10 @@ def test_password_reset_requests_are_throttled_too(acme, settings):
         for n in range(3)
     ]
     assert codes == [302, 302, 429]
+
+
+def test_successful_logins_do_not_count(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    settings.LOGIN_RATE_PER_IP = "2/10m"
+    for _ in range(4):
+        assert attempt(workspace_client(acme), "owner@acme.test", PASSWORD).status_code == 302

@@ -238,3 +238,17 @@ def test_an_empty_post_is_a_refused_submission_not_a_page_view(public_client):
     response = public_client.post("/signup/", {})
     assert response.status_code == 400
     assert response.content.decode().count("This field is required") >= 5
+
+
+def test_signups_are_throttled_per_client_ip(public_client, settings):
+    settings.SIGNUP_RATE_PER_IP = "2/h"
+    codes = [
+        public_client.post(
+            "/signup/", signup_data(subdomain=f"shop-{n}", email=f"o{n}@x.test"), REMOTE_ADDR="192.0.2.5"
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [302, 302, 429]
+    assert not Tenant.objects.filter(subdomain="shop-2").exists()
+    other = public_client.post("/signup/", signup_data(subdomain="shop-9", email="o9@x.test"), REMOTE_ADDR="192.0.2.6")
+    assert other.status_code == 302
