@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install bench lint clean-data
+.PHONY: run test install bench lint screenshots clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,6 +29,9 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+screenshots: install
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e
 
 bench: install
 	$(PY) bench/signup.py
