@@ -30,7 +30,7 @@ from tenants.links import workspace_url
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def throttled(request, exception=None):
+def throttled(request):
     return render(request, "429.html", status=429)
 
 

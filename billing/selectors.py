@@ -1,7 +1,7 @@
-from billing.models import Plan
+from django.utils import timezone
 
-DEFAULT_PLAN = "starter"
-
+from billing.models import BillingAccount, Plan
+from tenants.models import Tenant
 
 def plan_for(tenant) -> Plan | None:
     return Plan.objects.filter(slug=tenant.plan).first()
@@ -15,11 +15,6 @@ def plan_name(slug: str) -> str:
 def payment_required(tenant) -> bool:
     """The workspace stops working (except Billing for its owner) until someone pays: its trial ended
     without a subscription, or Stripe cancelled its subscription. Comped workspaces never do."""
-    from django.utils import timezone
-
-    from billing.models import BillingAccount
-    from tenants.models import Tenant
-
     if not tenant.is_workspace or tenant.is_closed:
         return False
     trial_over = (

@@ -59,24 +59,29 @@ def subscription_apply(*, tenant: Tenant, subscription: dict, event_created: dat
     account.save()
 
     changed = []
-    if plan is not None and tenant.plan != plan.slug:
-        Tenant.objects.filter(pk=tenant.pk).update(plan=plan.slug)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    updates = []
+    if plan is not None and locked.plan != plan.slug:
+        locked.plan = plan.slug
+        updates.append("plan")
         changed.append(f"plan {plan.slug}")
     trial_end = _ts(subscription.get("trial_end"))
     if subscription["status"] == "trialing" and trial_end:
-        Tenant.objects.filter(pk=tenant.pk).update(trial_ends_at=trial_end)
+        locked.trial_ends_at = trial_end
+        updates.append("trial_ends_at")
+    if updates:
+        locked.save(update_fields=[*updates, "updated_at"])
     status = STRIPE_TO_STATUS.get(subscription["status"])
-    current = Tenant.objects.get(pk=tenant.pk)
-    if status is not None and current.status != Tenant.Status.SUSPENDED:
+    if status is not None and locked.status != Tenant.Status.SUSPENDED:
         updated = tenant_services.tenant_billing_status_set(
-            tenant=current,
+            tenant=locked,
             status=status,
             action="billing.subscription_cancelled"
             if status == Tenant.Status.CANCELLED
             else "billing.subscription_changed",
-            details={"subscription": subscription["id"], "stripe_status": subscription["status"], "plan": current.plan},
+            details={"subscription": subscription["id"], "stripe_status": subscription["status"], "plan": locked.plan},
         )
-        if updated.status != current.status:
+        if updated.status != locked.status:
             changed.append(f"status {updated.status}")
     return "applied: " + (", ".join(changed) or "no change")
 
