@@ -3,6 +3,7 @@ from django.utils import timezone
 from billing.models import BillingAccount, Plan
 from tenants.models import Tenant
 
+
 def plan_for(tenant) -> Plan | None:
     return Plan.objects.filter(slug=tenant.plan).first()
 
