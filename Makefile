@@ -19,8 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# The web server and the job queue's worker together (emails, reminders, pool refill, periodic work);
+# Ctrl-C stops both. Emails print to this terminal (console backend) unless EMAIL_BACKEND says otherwise.
 run: install
 	$(PY) manage.py bootstrap --demo
+	@echo "Serving http://localhost:$(PORT)/ with a queue worker; Ctrl-C stops both."
+	@$(PY) manage.py procrastinate worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

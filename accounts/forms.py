@@ -1,13 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
+from accounts import services
 from accounts.models import User
-from accounts.tokens import password_reset_token
-from notifications import emails
 from tenants.selectors import current_workspace
 
 
@@ -28,19 +24,10 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class WorkspacePasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending our templated email with a workspace-bound token."""
+    """Django's reset form; the worker finds the account and sends our email with a workspace-bound token."""
 
     def save(self, request=None, **kwargs):
-        email = self.cleaned_data["email"]
-        for user in self.get_users(email):
-            path = reverse(
-                "accounts:password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": password_reset_token.make_token(user),
-                },
-            )
-            emails.send_password_reset(tenant=current_workspace(), user=user, reset_path=path)
+        services.password_reset_request(email=self.cleaned_data["email"])
 
 
 class PasswordPairMixin:

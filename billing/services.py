@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import BillingAccount, Invoice, Plan
-from notifications import emails
+from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
 from tenants.models import Tenant
 
@@ -126,11 +126,9 @@ def invoice_payment_failed(*, tenant: Tenant, invoice: dict, event_created: date
             "attempt": invoice.get("attempt_count"),
         },
     )
-    transaction.on_commit(
-        lambda: emails.send_payment_failed(
-            tenant_id=tenant.pk, amount=invoice.get("amount_due") or 0, currency=invoice.get("currency") or "usd"
-        )
-    )
+    occasion = f"{invoice['id']}:{invoice.get('attempt_count') or 0}"
+    if notice_claim(tenant_id=tenant.pk, kind="payment_failed", occasion=occasion):
+        email_queue(kind="payment_failed", to=tenant.email, tenant=tenant, params={"invoice": invoice["id"]})
     suspended = grace_enforce(tenant=tenant)
     return "applied: past due" + (", suspended" if suspended else "")
 
@@ -142,6 +140,7 @@ def invoice_paid(*, tenant: Tenant, invoice: dict, event_created: datetime) -> s
     account = _locked_account(tenant)
     stale = _is_stale(account.invoice_event_at, event_created)
     _invoice_record(tenant, invoice, stale=stale)
+    _receipt_queue(tenant, invoice)
     if stale:
         return "ignored: older than the invoice state already applied"
     account.invoice_event_at = event_created
@@ -155,6 +154,22 @@ def invoice_paid(*, tenant: Tenant, invoice: dict, event_created: datetime) -> s
         tenant=current, status=Tenant.Status.ACTIVE, action="billing.invoice_paid", details={"invoice": invoice["id"]}
     )
     return "applied: active"
+
+
+def _receipt_queue(tenant: Tenant, invoice: dict) -> None:
+    """One receipt per paid invoice (not for zero-amount invoices, such as a Stripe trial's first)."""
+    if not invoice.get("amount_paid") or not notice_claim(tenant_id=tenant.pk, kind="receipt", occasion=invoice["id"]):
+        return
+    lines = (invoice.get("lines") or {}).get("data") or [{}]
+    period = lines[0].get("period") or {"start": invoice.get("period_start"), "end": invoice.get("period_end")}
+    params = {
+        "invoice": invoice["id"],
+        "period": [
+            _ts(period.get("start")).isoformat() if period.get("start") else None,
+            _ts(period.get("end")).isoformat() if period.get("end") else None,
+        ],
+    }
+    email_queue(kind="payment_succeeded", to=tenant.email, tenant=tenant, params=params)
 
 
 def grace_enforce(*, tenant: Tenant, now: datetime | None = None) -> bool:

@@ -45,6 +45,8 @@ ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS"
 # Applications: django-tenants splits them between the public schema and every workspace schema.
 SHARED_APPS = [
     "django_tenants",
+    "core",
+    "procrastinate.contrib.django",  # the job queue's tables live in the public schema only
     "tenants",
     "legal",
     "accounts",  # operators live in the public schema's user table
@@ -109,6 +111,14 @@ TEMPLATES = [
                 "config.context_processors.site",
             ],
         },
+    },
+    {
+        # Plain-text emails and subjects: rendered without HTML escaping ("Smith & Co", not "Smith &amp; Co").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
     },
 ]
 
@@ -182,9 +192,8 @@ DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
 LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
 SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")
-# Pre-migrated spare schemas that signup claims (see docs/decisions.md); refilled outside the request.
+# Pre-migrated spare schemas that signup claims (see docs/decisions.md); the worker refills the pool.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
-SCHEMA_POOL_REFILL = env.str("SCHEMA_POOL_REFILL", default="thread")  # "thread" or "off" (cron/worker only)
 SIGNUP_HANDOFF_MAX_AGE = env.int("SIGNUP_HANDOFF_MAX_AGE", default=120)
 RESERVED_SUBDOMAINS = frozenset(
     env.list(
@@ -242,6 +251,12 @@ RESERVED_SUBDOMAINS = frozenset(
         ],
     )
 )
+
+# Background jobs (Procrastinate, on the same PostgreSQL): `manage.py procrastinate worker` runs them and
+# the periodic schedule. Every failed attempt is kept for the job admin (core.queue).
+PROCRASTINATE_ON_APP_READY = "core.queue.on_app_ready"
+# Trial reminders go out this many days before a trial ends (the hourly sweep sends the one now due).
+TRIAL_REMINDER_DAYS = sorted({int(day) for day in env.list("TRIAL_REMINDER_DAYS", default=["7", "3", "1"])})
 
 # Legal
 TERMS_VERSION = env.str("TERMS_VERSION", default="2026-11-01")
@@ -313,7 +328,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        # Procrastinate says at INFO what it registers at every start; jobs run and fail are still logged.
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+    },
 }
 
 # Error tracking
@@ -323,11 +344,10 @@ if SENTRY_DSN:
 
     sentry_sdk.init(dsn=SENTRY_DSN, environment=APP_ENV, send_default_pii=False, traces_sample_rate=0.0)
 
-# Tests: fast hashing, no background threads, and dj-stripe's tables made from its models instead of
+# Tests: fast hashing, and dj-stripe's tables made from its models instead of
 # replaying its ~60 s of migrations on every fresh test database (see docs/decisions.md).
 if IS_TEST:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
-    SCHEMA_POOL_REFILL = "off"
     MIGRATION_MODULES = {"djstripe": "tests.djstripe_migrations"}
 
 if IS_PRODUCTION:

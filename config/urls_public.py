@@ -17,5 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Stripe webhooks, verified against the signing secret of the WebhookEndpoint named by the uuid.
     path("stripe/webhook/<uuid:uuid>/", stripe_webhook, name="stripe_webhook"),
+    # The email provider's delivery events (bounces, complaints), behind ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("notifications.urls")),
     path("", include("legal.urls")),
 ]

@@ -6,10 +6,12 @@ from django.contrib.admin.views.main import ChangeList
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from billing import reminders
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
 from config.admin import ReadOnlyAdmin
 from config.http import client_ip
+from notifications.models import EmailLog
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant
 
@@ -21,7 +23,7 @@ class TenantActionForm(ActionForm):
         min_value=1,
         max_value=365,
         initial=14,
-        label="Days (extend trial)",
+        label="Days (trial)",
         widget=forms.NumberInput(attrs={"style": "width: 5em"}),
     )
 
@@ -83,6 +85,21 @@ class AuditEventInline(admin.TabularInline):
         return False
 
 
+class EmailLogInline(admin.TabularInline):
+    model = EmailLog
+    extra = 0
+    fields = ["created_at", "kind", "to", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-created_at"]
+    max_num = 0
+    show_change_link = True
+    verbose_name_plural = "Emails (the full list: Notifications > Emails)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class PlanFilter(admin.SimpleListFilter):
     title = "plan"
     parameter_name = "plan"
@@ -114,8 +131,8 @@ class TenantAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     action_form = TenantActionForm
-    actions = ["suspend", "activate", "extend_trial", "comp_plan", "reopen"]
-    inlines = [DomainInline, BillingAccountInline, AuditEventInline]
+    actions = ["suspend", "activate", "extend_trial", "trial_end_set", "comp_plan", "reopen"]
+    inlines = [DomainInline, BillingAccountInline, EmailLogInline, AuditEventInline]
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
         "business_name",
@@ -234,20 +251,45 @@ class TenantAdmin(admin.ModelAdmin):
     def reopen(self, request, queryset):
         self._each(request, queryset, services.tenant_reopen, "reopened")
 
-    @admin.action(description="Extend trial of selected workspaces by the days given")
-    def extend_trial(self, request, queryset):
+    def _days(self, request) -> int | None:
         try:
             days = TenantActionForm.base_fields["days"].clean(request.POST.get("days"))
         except forms.ValidationError:
             days = None
         if not days:
-            self.message_user(request, "Enter a number of days from 1 to 365 to extend a trial.", messages.ERROR)
-            return
+            self.message_user(request, "Enter a number of days from 1 to 365.", messages.ERROR)
+        return days
 
-        def extend(**kwargs):
-            return services.tenant_extend_trial(days=days, **kwargs)
+    @admin.action(description="Extend trial of selected workspaces by the days given")
+    def extend_trial(self, request, queryset):
+        if days := self._days(request):
+            self._each(
+                request,
+                queryset,
+                self._trial_change(services.tenant_extend_trial, days),
+                f"given {days} more trial days",
+            )
 
-        self._each(request, queryset, extend, f"given {days} more trial days")
+    @admin.action(description="Set trial of selected workspaces to end in the days given")
+    def trial_end_set(self, request, queryset):
+        if days := self._days(request):
+            self._each(
+                request,
+                queryset,
+                self._trial_change(services.tenant_trial_end_set, days),
+                f"set to end their trial in {days} day(s)",
+            )
+
+    @staticmethod
+    def _trial_change(service, days: int):
+        """Change the trial end, then check that workspace's reminders at once rather than at the next sweep."""
+
+        def change(**kwargs):
+            tenant = service(days=days, **kwargs)
+            reminders.reminders_check_soon(tenant=tenant)
+            return tenant
+
+        return change
 
 
 @admin.register(AuditEvent)

@@ -8,13 +8,13 @@ the template are Tenant rows, so `migrate_schemas` keeps them current like every
 
 import logging
 import secrets
-import threading
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
+from core.queue import defer_once
 from tenants.clone import schema_clone
 from tenants.models import Tenant
 
@@ -87,20 +87,11 @@ def pool_fill(*, size: int | None = None) -> int:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [FILL_LOCK])
 
 
-def pool_refill_soon() -> threading.Thread | None:
-    """Refill outside the request: a background thread in this process (SCHEMA_POOL_REFILL=thread), or
-    nothing (=off) when a worker or cron runs `manage.py schema_pool` instead."""
-    if settings.SCHEMA_POOL_REFILL != "thread":
-        return None
+REFILL_TASK = "tenants.pool_refill"  # tenants/tasks.py
 
-    def refill() -> None:
-        try:
-            pool_fill()
-        except Exception:
-            logger.exception("schema pool refill failed")
-        finally:
-            connection.close()
 
-    thread = threading.Thread(target=refill, name="schema-pool-refill", daemon=True)
-    thread.start()
-    return thread
+def pool_refill_soon() -> bool:
+    """Ask the worker to top the pool up once the current transaction commits: signup never waits for it.
+    At most one refill waits in the queue at a time."""
+    transaction.on_commit(lambda: defer_once(REFILL_TASK, lock="pool-refill"))
+    return True

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from legal import services as legal_services
-from notifications import emails
+from notifications.services import email_queue
 from tenants import pool
 from tenants.models import AuditEvent, Domain, Tenant
 
@@ -97,8 +97,8 @@ def workspace_signup(
     owner_password_hash: str,
     ip_address: str | None,
 ) -> Tenant:
-    """Public signup: provision the workspace and record the legal acceptance in one transaction; the
-    welcome email and the pool refill happen only once it has committed."""
+    """Public signup: provision the workspace, record the legal acceptance and queue the welcome email in
+    one transaction; the worker sends the email and refills the spare pool once it has committed."""
     with transaction.atomic():
         tenant = tenant_provision(
             business_name=business_name,
@@ -109,8 +109,8 @@ def workspace_signup(
             ip_address=ip_address,
         )
         legal_services.acceptance_record_current(tenant=tenant, email=owner_email, ip_address=ip_address)
-        transaction.on_commit(lambda: emails.send_welcome(tenant_id=tenant.pk))
-        transaction.on_commit(pool.pool_refill_soon)
+        email_queue(kind="welcome", to=owner_email, tenant=tenant)
+        pool.pool_refill_soon()
     return tenant
 
 
@@ -136,6 +136,10 @@ def _set_status(
         details={"from": previous, "to": status, **details},
         ip_address=ip_address,
     )
+    if status == Tenant.Status.SUSPENDED and previous != status:
+        email_queue(kind="workspace_suspended", to=locked.owner_email, tenant=locked, params={"by": suspended_by})
+    elif previous == Tenant.Status.SUSPENDED and status != previous:
+        email_queue(kind="workspace_reactivated", to=locked.owner_email, tenant=locked)
     return locked
 
 
@@ -187,26 +191,38 @@ def tenant_billing_status_set(
     )
 
 
+@transaction.atomic
 def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
+    """Add days to the trial (from now if it already ended). Reminders re-arm for the new end date."""
     if not 1 <= days <= 365:
         raise InvalidStateChange("A trial can be extended by 1 to 365 days.")
-    with transaction.atomic():
-        locked = _locked_workspace(tenant)
-        start = max(locked.trial_ends_at or timezone.now(), timezone.now())
-        previous = locked.trial_ends_at
-        locked.trial_ends_at = start + timedelta(days=days)
-        locked.save(update_fields=["trial_ends_at", "updated_at"])
-        audit_record(
-            tenant=locked,
-            actor=actor,
-            action="tenant.trial_extended",
-            details={
-                "days": days,
-                "from": previous.isoformat() if previous else None,
-                "to": locked.trial_ends_at.isoformat(),
-            },
-            ip_address=ip_address,
-        )
+    locked = _locked_workspace(tenant)
+    start = max(locked.trial_ends_at or timezone.now(), timezone.now())
+    return _trial_end_set(locked, ends_at=start + timedelta(days=days), actor=actor, ip_address=ip_address, days=days)
+
+
+@transaction.atomic
+def tenant_trial_end_set(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
+    """End the trial `days` from now (shorter or longer than today's). Reminders re-arm for that date."""
+    if not 1 <= days <= 365:
+        raise InvalidStateChange("A trial can end 1 to 365 days from now.")
+    locked = _locked_workspace(tenant)
+    if locked.status != Tenant.Status.TRIALING:
+        raise InvalidStateChange(f"{locked} is not on a trial.")
+    return _trial_end_set(locked, ends_at=timezone.now() + timedelta(days=days), actor=actor, ip_address=ip_address)
+
+
+def _trial_end_set(locked: Tenant, *, ends_at, actor: str, ip_address: str | None, **details) -> Tenant:
+    previous = locked.trial_ends_at
+    locked.trial_ends_at = ends_at
+    locked.save(update_fields=["trial_ends_at", "updated_at"])
+    audit_record(
+        tenant=locked,
+        actor=actor,
+        action="tenant.trial_extended",
+        details={**details, "from": previous.isoformat() if previous else None, "to": ends_at.isoformat()},
+        ip_address=ip_address,
+    )
     return locked
 
 
@@ -246,7 +262,7 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
         ip_address=ip_address,
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},
     )
-    transaction.on_commit(lambda: emails.send_workspace_closed(tenant_id=locked.pk))
+    email_queue(kind="workspace_closed", to=locked.owner_email, tenant=locked)
     return locked
 
 

@@ -4,8 +4,16 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 
 from accounts.models import User
+from core.models import JobFailure
 from legal.models import LegalAcceptance
+from notifications.models import EmailLog, Suppression
 from tenants.models import AuditEvent, Domain, Tenant
+
+QUEUE_TABLES = ["procrastinate_periodic_defers", "procrastinate_events", "procrastinate_jobs", "procrastinate_workers"]
+
+
+def _last_id(model) -> int:
+    return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def committed_snapshot() -> dict:
@@ -16,6 +24,9 @@ def committed_snapshot() -> dict:
         "sessions": set(Session.objects.values_list("session_key", flat=True)),
         "audit": AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
         "legal": LegalAcceptance.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        "emails": _last_id(EmailLog),
+        "suppressions": _last_id(Suppression),
+        "job_failures": _last_id(JobFailure),
     }
 
 
@@ -23,6 +34,12 @@ def committed_cleanup(before: dict) -> None:
     """Drop every workspace made since the snapshot (claimed spares included), with its schema."""
     AuditEvent.objects.filter(pk__gt=before["audit"]).delete()
     LegalAcceptance.objects.filter(pk__gt=before["legal"]).delete()
+    EmailLog.objects.filter(pk__gt=before["emails"]).delete()
+    Suppression.objects.filter(pk__gt=before["suppressions"]).delete()
+    JobFailure.objects.filter(pk__gt=before["job_failures"]).delete()
+    with connection.cursor() as cursor:  # the job queue: a committed test starts and ends with it empty
+        for table in QUEUE_TABLES:
+            cursor.execute(f"DELETE FROM {table}")
     User.objects.exclude(pk__in=before["users"]).delete()
     # Operators' sessions live in the public schema; a workspace's sessions go with its schema.
     Session.objects.exclude(session_key__in=before["sessions"]).delete()

@@ -2,12 +2,12 @@
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.core import mail
 from django_tenants.utils import schema_context
 
 from accounts.models import User
 from tenants.models import AuditEvent
 from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, users_of, workspace_client
+from tests.support.queue import outbox
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase"
@@ -49,7 +49,7 @@ def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace, dj
     client = logged_in_client(acme)
     response = client.post("/account/email/", {"new_email": "Boss@Acme.test", "password": PASSWORD})
     assert response.status_code == 302
-    message = mail.outbox[-1]
+    message = outbox()[-1]
     assert message.to == ["boss@acme.test"]
     link = link_in(message, "http://acme.localhost/account/email/confirm/")
     path = link.removeprefix("http://acme.localhost")
@@ -62,7 +62,7 @@ def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace, dj
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(path).status_code == 302
     assert [u.email for u in users_of(acme)] == ["boss@acme.test"]
-    notice = mail.outbox[-1]
+    notice = outbox()[-1]
     assert notice.to == ["owner@acme.test"] and "boss@acme.test" in notice.body
     acme.refresh_from_db()
     assert acme.owner_email == "boss@acme.test"
@@ -77,7 +77,7 @@ def test_email_change_needs_the_current_password_and_a_free_address(acme):
     assert wrong.status_code == 400 and "not your current password" in wrong.content.decode()
     taken = client.post("/account/email/", {"new_email": "taken@acme.test", "password": PASSWORD})
     assert taken.status_code == 400 and "already uses" in taken.content.decode()
-    assert mail.outbox == []
+    assert outbox() == []
 
 
 def test_password_reset_by_email_link(acme):
@@ -85,7 +85,7 @@ def test_password_reset_by_email_link(acme):
     assert 'href="/password-reset/"' in client.get("/login/").content.decode()
     response = client.post("/password-reset/", {"email": "owner@acme.test"})
     assert response.status_code == 302
-    message = mail.outbox[-1]
+    message = outbox()[-1]
     assert message.to == ["owner@acme.test"] and "Acme" in message.subject
     path = link_in(message, "http://acme.localhost/password-reset/").removeprefix("http://acme.localhost")
     form_page = client.get(path, follow=True)
@@ -102,7 +102,7 @@ def test_password_reset_answer_is_the_same_for_unknown_addresses(acme):
     known = client.post("/password-reset/", {"email": "owner@acme.test"})
     unknown = client.post("/password-reset/", {"email": "nobody@acme.test"})
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
-    assert len(mail.outbox) == 1
+    assert len(outbox()) == 1
 
 
 def test_a_reset_link_from_workspace_a_is_useless_on_b(make_workspace):
@@ -116,7 +116,7 @@ def test_a_reset_link_from_workspace_a_is_useless_on_b(make_workspace):
             pk=owner_a.pk, email=owner_a.email, password=owner_a.password, last_login=owner_a.last_login
         )
     workspace_client(a).post("/password-reset/", {"email": "same@person.test"})
-    path = link_in(mail.outbox[-1], "http://alpha.localhost/password-reset/").removeprefix("http://alpha.localhost")
+    path = link_in(outbox()[-1], "http://alpha.localhost/password-reset/").removeprefix("http://alpha.localhost")
     on_b = workspace_client(b).get(path, follow=True)
     assert "cannot be used" in on_b.content.decode()
 

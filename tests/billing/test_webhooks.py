@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
@@ -17,6 +16,7 @@ from tenants.models import AuditEvent, Tenant
 from tests.billing.conftest import event, invoice, subscription
 from tests.billing.fake_stripe import sign
 from tests.conftest import add_member, host_client, logged_in_client, workspace_client
+from tests.support.queue import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_payment_failure_makes_past_due_emails_the_owner_and_suspends_after_the_
     with django_capture_on_commit_callbacks(execute=True):
         deliver(event("invoice.payment_failed", invoice(cus)))
     assert status(acme) == "past_due"
-    email = mail.outbox[-1]
+    email = outbox()[-1]
     assert email.to == ["owner@acme.test"] and "Payment failed" in email.subject
     assert "49.00 USD" in email.body and "http://acme.localhost/billing/" in email.body
     assert logged_in_client(acme).get("/").status_code == 200  # still working during the grace period
@@ -157,7 +157,7 @@ def test_duplicate_delivery_is_applied_once(acme, cus, deliver, django_capture_o
         assert deliver(failed).status_code == 200
     assert BillingEvent.objects.count() == 1
     assert WebhookEventTrigger.objects.count() == 2
-    assert len(mail.outbox) == 1
+    assert len(outbox()) == 1
     assert AuditEvent.objects.filter(tenant=acme, action="billing.payment_failed").count() == 1
 
 

@@ -17,6 +17,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from tenants import services  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
+from tests.support.queue import worker_thread_run  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,8 @@ def test_owner_invites_and_the_invitee_joins_from_the_email(page, live_server_ur
     expect(page.locator("main")).to_contain_text("Invitation sent to leo@harbour.test")
     page.screenshot(path=screenshot_dir / "team.png", full_page=True)
 
-    # The colleague opens the link from the email in their own browser.
+    # The worker sends the invitation; the colleague opens its link in their own browser.
+    in_thread(worker_thread_run, queues=["emails"])
     assert [m.to for m in mail.outbox] == [["leo@harbour.test"]]
     link = re.search(r"http://harbour\.localhost:\d+/invitations/\S+", mail.outbox[0].body).group(0)
     invitee = page.context.browser.new_context(viewport=VIEWPORT).new_page()

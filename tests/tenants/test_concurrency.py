@@ -4,8 +4,10 @@ import threading
 
 from django.db import connection, connections
 
+from tenants import pool
 from tenants.models import Domain, Tenant
 from tests.conftest import PASSWORD, host_client
+from tests.support.queue import jobs_by_status, worker_thread_run
 
 
 def _workspace_schemas_on_disk() -> set[str]:
@@ -85,8 +87,7 @@ def test_concurrent_signups_with_an_empty_pool_still_make_one_each(committed_db)
     )
 
 
-def test_background_refill_tops_the_pool_up_after_a_signup(committed_db, settings):
-    settings.SCHEMA_POOL_REFILL = "thread"
+def test_the_worker_tops_the_pool_up_after_a_signup(committed_db, settings):
     settings.SCHEMA_POOL_SIZE = Tenant.objects.spares().count()
     response = host_client("localhost").post(
         "/signup/",
@@ -100,15 +101,18 @@ def test_background_refill_tops_the_pool_up_after_a_signup(committed_db, setting
         },
     )
     assert response.status_code == 302
-    refills = [thread for thread in threading.enumerate() if thread.name == "schema-pool-refill"]
-    assert refills, "signup scheduled no refill"
-    for thread in refills:
-        thread.join(timeout=60)
+    assert Tenant.objects.spares().count() == settings.SCHEMA_POOL_SIZE - 1  # signup did not wait for a refill
+    assert jobs_by_status(pool.REFILL_TASK) == {"todo": 1}
+    worker_thread_run(queues=["maintenance"])
+    assert jobs_by_status(pool.REFILL_TASK) == {"succeeded": 1}
     assert Tenant.objects.spares().count() == settings.SCHEMA_POOL_SIZE
 
 
-def test_pool_refill_is_off_when_a_worker_does_it(settings):
-    from tenants import pool
-
-    settings.SCHEMA_POOL_REFILL = "off"
-    assert pool.pool_refill_soon() is None
+def test_one_refill_waits_in_the_queue_however_many_signups_ask(db):
+    for _ in range(3):
+        pool.pool_refill_soon()
+    pool_refills = [call for call in connection.run_on_commit]
+    assert len(pool_refills) == 3
+    for _, callback, _ in connection.run_on_commit:
+        callback()
+    assert jobs_by_status(pool.REFILL_TASK) == {"todo": 1}

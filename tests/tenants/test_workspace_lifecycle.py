@@ -6,7 +6,6 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django_tenants.utils import schema_exists
 from tenants import services
 from tenants.models import AuditEvent, Domain, Tenant
 from tests.conftest import PASSWORD, add_member, logged_in_client, workspace_client
+from tests.support.queue import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_a_closed_workspace_is_read_only_for_owners_and_shut_for_everyone_else(
         assert owner.post("/settings/close/", {"confirm": "ACME"}).status_code == 302
     acme.refresh_from_db()
     assert acme.status == Tenant.Status.CANCELLED and acme.is_closed
-    closing_email = mail.outbox[-1]
+    closing_email = outbox()[-1]
     assert closing_email.to == ["owner@acme.test"] and "closed" in closing_email.subject
     assert acme.purge_after.strftime("%-d %B %Y") in closing_email.body
 

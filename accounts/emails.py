@@ -1,0 +1,126 @@
+"""Emails about people in a workspace. Links that carry a secret are made here, when the worker sends the
+email, inside the workspace's schema: the queue and the email log never hold a usable token."""
+
+from datetime import timedelta
+
+from django.core import signing
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import Invitation, User
+from accounts.tokens import password_reset_token
+from notifications.registry import EmailKind, EmailObsolete, register
+from tenants.emails import sample_workspace
+from tenants.links import workspace_url
+
+EMAIL_CHANGE_SALT = "accounts.email-change"
+EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
+
+
+def email_change_token(*, user: User, new_email: str) -> str:
+    return signing.dumps(
+        {"s": connection.schema_name, "u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+
+
+def _invitation(email) -> dict:
+    invitation = Invitation.objects.filter(pk=email.params["invitation_id"]).first()
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        raise EmailObsolete("the invitation was accepted or revoked")
+    token = invitation.renew_token()
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    return {
+        "tenant": email.tenant,
+        "inviter_name": email.params.get("inviter_name", ""),
+        "role": invitation.get_role_display(),
+        "accept_url": workspace_url(email.tenant.subdomain, f"/invitations/{token}/"),
+        "expires_at": invitation.expires_at,
+    }
+
+
+def _password_reset(email) -> dict:
+    user = User.objects.filter(pk=email.params["user_id"], is_active=True).first()
+    if user is None or user.email.lower() != email.to.lower():
+        raise EmailObsolete("the account is gone, inactive or has another address")
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": password_reset_token.make_token(user)},
+    )
+    return {"tenant": email.tenant, "user": user, "reset_url": workspace_url(email.tenant.subdomain, path)}
+
+
+def _email_change(email) -> dict:
+    user = User.objects.filter(pk=email.params["user_id"], is_active=True).first()
+    if user is None or user.email != email.params["old_email"]:
+        raise EmailObsolete("the account changed since the request")
+    token = email_change_token(user=user, new_email=email.to)
+    return {
+        "tenant": email.tenant,
+        "user": user,
+        "new_email": email.to,
+        "confirm_url": workspace_url(email.tenant.subdomain, f"/account/email/confirm/{token}/"),
+    }
+
+
+def _email_changed(email) -> dict:
+    return {"tenant": email.tenant, "old_email": email.to, "new_email": email.params["new_email"]}
+
+
+def _sample_user() -> User:
+    return User(email="ann@smith.example", full_name='Ann O\'Neil & "Annie"', role=User.Role.OWNER)
+
+
+register(
+    EmailKind(
+        name="invitation",
+        label="Invitation",
+        essential=True,
+        build=_invitation,
+        sample=lambda: {
+            "tenant": sample_workspace(),
+            "inviter_name": "Ann O'Neil & <Co>",
+            "role": "Admin",
+            "accept_url": workspace_url("smith", "/invitations/sample-token/"),
+            "expires_at": timezone.now() + timedelta(days=7),
+        },
+    )
+)
+register(
+    EmailKind(
+        name="password_reset",
+        label="Password reset",
+        essential=True,
+        build=_password_reset,
+        sample=lambda: {
+            "tenant": sample_workspace(),
+            "user": _sample_user(),
+            "reset_url": workspace_url("smith", "/password-reset/MQ/sample-token/"),
+        },
+    )
+)
+register(
+    EmailKind(
+        name="email_change",
+        label="Email change: confirm the new address",
+        essential=True,
+        build=_email_change,
+        sample=lambda: {
+            "tenant": sample_workspace(),
+            "user": _sample_user(),
+            "new_email": "annie@smith.example",
+            "confirm_url": workspace_url("smith", "/account/email/confirm/sample-token/"),
+        },
+    )
+)
+register(
+    EmailKind(
+        name="email_changed",
+        label="Email change: notice to the old address",
+        essential=True,
+        build=_email_changed,
+        sample=lambda: {"tenant": sample_workspace(), "old_email": "ann@smith.example", "new_email": "annie@x.example"},
+    )
+)

@@ -1,0 +1,113 @@
+"""Emails about paying: trial reminders, trial ended, payment succeeded, payment failed."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from billing.models import BillingAccount, Invoice
+from notifications.registry import EmailKind, EmailObsolete, register
+from tenants.emails import sample_workspace, workspace_context
+from tenants.models import Tenant
+
+
+def money(amount: int, currency: str) -> str:
+    """Smallest currency unit to text: 1900, "usd" -> "19.00 USD"."""
+    return f"{amount / 100:,.2f} {currency.upper()}"
+
+
+def _trial_context(email) -> dict:
+    tenant = email.tenant
+    ends_at = datetime.fromisoformat(email.params["trial_ends_at"])
+    if tenant.status != Tenant.Status.TRIALING or tenant.is_closed or tenant.trial_ends_at != ends_at:
+        raise EmailObsolete("the trial changed since this reminder was queued")
+    return _trial_sample(tenant, ends_at)
+
+
+def _trial_sample(tenant: Tenant, ends_at: datetime) -> dict:
+    days_left = max(0, -int(-(ends_at - timezone.now()).total_seconds() // 86400))
+    return {**workspace_context(tenant), "trial_ends_at": ends_at, "days_left": days_left}
+
+
+def _payment_failed(email) -> dict:
+    invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
+    if invoice is None or invoice.status in ("paid", "void"):
+        raise EmailObsolete("the invoice was paid or voided since")
+    account = BillingAccount.objects.filter(tenant=email.tenant).first()
+    failed_at = account.payment_failed_at if account else None
+    suspend_on = failed_at + timedelta(days=settings.BILLING_GRACE_DAYS) if failed_at else None
+    return {
+        **workspace_context(email.tenant),
+        "amount": invoice.amount_display,
+        "pay_url": invoice.hosted_invoice_url,
+        "suspend_on": suspend_on,
+    }
+
+
+def _payment_succeeded(email) -> dict:
+    invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
+    if invoice is None:
+        raise EmailObsolete("the invoice is unknown")
+    period = [datetime.fromisoformat(value) if value else None for value in email.params.get("period", [None, None])]
+    return {
+        **workspace_context(email.tenant),
+        "amount": money(invoice.amount_paid, invoice.currency),
+        "number": invoice.number or invoice.stripe_id,
+        "period_start": period[0],
+        "period_end": period[1],
+        "invoice_url": invoice.hosted_invoice_url,
+    }
+
+
+def _now_plus(days: int) -> datetime:
+    return timezone.now() + timedelta(days=days)
+
+
+register(
+    EmailKind(
+        name="trial_ending",
+        label="Trial ends soon (7, 3, 1 days)",
+        essential=False,
+        build=_trial_context,
+        sample=lambda: _trial_sample(sample_workspace(), _now_plus(3)),
+    )
+)
+register(
+    EmailKind(
+        name="trial_ended",
+        label="Trial ended",
+        essential=False,
+        build=_trial_context,
+        sample=lambda: _trial_sample(sample_workspace(), _now_plus(0)),
+    )
+)
+register(
+    EmailKind(
+        name="payment_succeeded",
+        label="Payment received",
+        essential=False,
+        build=_payment_succeeded,
+        sample=lambda: {
+            **workspace_context(sample_workspace()),
+            "amount": money(4900, "usd"),
+            "number": "SMITH-0001",
+            "period_start": timezone.now(),
+            "period_end": _now_plus(30),
+            "invoice_url": "https://invoice.stripe.com/i/sample",
+        },
+    )
+)
+register(
+    EmailKind(
+        name="payment_failed",
+        label="Payment failed",
+        essential=True,
+        build=_payment_failed,
+        sample=lambda: {
+            **workspace_context(sample_workspace()),
+            "amount": money(4900, "usd"),
+            "pay_url": "https://invoice.stripe.com/i/sample",
+            "suspend_on": _now_plus(settings.BILLING_GRACE_DAYS),
+        },
+    )
+)

@@ -1,0 +1,66 @@
+"""Glue between Procrastinate (the PostgreSQL job queue) and this project.
+
+- Every task starts on the public schema: a worker thread's connection is reused from task to task, and
+  a schema left set by one task must never leak into the next (tasks about a workspace take its id and
+  enter its schema themselves).
+- Every failed attempt is recorded (JobFailure) with its error, for the job admin.
+- `defer` queues a job by task name; `defer_once` unless the same one is already waiting.
+"""
+
+import logging
+import traceback
+
+from django.db import connection, transaction
+from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.contrib.django import app
+
+from core.models import JobFailure
+
+logger = logging.getLogger(__name__)
+
+
+def public_schema_and_failures(call_next, context, worker):
+    """Sync task middleware (see PROCRASTINATE_ON_APP_READY)."""
+    connection.set_schema_to_public()
+    try:
+        return call_next()
+    except Exception as error:
+        job = context.job
+        connection.set_schema_to_public()
+        try:
+            JobFailure.objects.create(
+                job_id=job.id,
+                task_name=job.task_name,
+                attempt=job.attempts + 1,
+                error=f"{type(error).__name__}: {error}"[:2000],
+                traceback=traceback.format_exc()[-10_000:],
+            )
+        except Exception:
+            logger.exception("could not record the failure of job %s", job.id)
+        raise
+    finally:
+        connection.set_schema_to_public()
+
+
+def on_app_ready(app) -> None:
+    """PROCRASTINATE_ON_APP_READY: runs once the Django app of Procrastinate exists."""
+    defaults = dict(app.worker_defaults or {})
+    defaults["task_middleware"] = [*defaults.get("task_middleware", []), public_schema_and_failures]
+    app.worker_defaults = defaults
+
+
+def defer(task_name: str, **kwargs) -> int:
+    """Queue a job by task name (services name their tasks; the task modules import the services). In a
+    transaction, the job exists only if the transaction commits."""
+    return app.configure_task(task_name, allow_unknown=False).defer(**kwargs)
+
+
+def defer_once(task_name: str, *, lock: str, **kwargs) -> bool:
+    """Queue a job unless one with the same queueing lock is already waiting; returns whether it queued.
+    Safe inside a transaction (a savepoint absorbs the refusal)."""
+    try:
+        with transaction.atomic():
+            app.configure_task(task_name, allow_unknown=False, queueing_lock=lock).defer(**kwargs)
+    except procrastinate_exceptions.AlreadyEnqueued:
+        return False
+    return True

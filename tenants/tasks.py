@@ -1,0 +1,32 @@
+"""Background work on workspaces: the spare pool and the purge of closed workspaces."""
+
+import logging
+
+from procrastinate.contrib.django import app
+
+from tenants import pool, services
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(name=pool.REFILL_TASK, queue="maintenance")
+def pool_refill() -> int:
+    """Top the spare pool up (queued after each signup; one waits at a time)."""
+    return pool.pool_fill()
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="tenants.pool_refill_periodic", queue="maintenance", queueing_lock="pool-refill-periodic")
+def pool_refill_periodic(timestamp: int) -> int:
+    """Also every ten minutes, in case a refill failed or SCHEMA_POOL_SIZE grew."""
+    return pool.pool_fill()
+
+
+@app.periodic(cron="30 3 * * *")
+@app.task(name="tenants.purge_closed", queue="maintenance", queueing_lock="purge-closed")
+def purge_closed(timestamp: int) -> list[str]:
+    """Daily: delete workspaces closed more than DELETION_GRACE_DAYS ago (`manage.py purge_closed_tenants`)."""
+    purged = services.tenants_purge_due(actor="system")
+    if purged:
+        logger.info("purged closed workspaces: %s", ", ".join(purged))
+    return purged
