@@ -103,5 +103,6 @@ def reminders_send(*, now: datetime | None = None, tenant_id: int | None = None)
 
 
 def reminders_check_soon(*, tenant: Tenant) -> None:
-    """Check one workspace at once (after its trial end changed), rather than at the next hourly sweep."""
-    transaction.on_commit(lambda: defer(CHECK_TASK, tenant_id=tenant.pk))
+    """Check one workspace at once (after its trial end changed), rather than at the next hourly sweep. Queued
+    in the caller's transaction: it runs only if the change commits."""
+    defer(CHECK_TASK, tenant_id=tenant.pk)

@@ -83,6 +83,34 @@ def make_workspace(db):
 
 
 @pytest.fixture
+def make_committed_workspace(committed_db):
+    """Like make_workspace, but committed (for tests with threads or a real worker); removed afterwards."""
+
+    def make(subdomain: str, *, owner_email: str = "") -> Tenant:
+        tenant = services.tenant_provision(
+            business_name=subdomain.title(),
+            subdomain=subdomain,
+            owner_email=owner_email or f"owner@{subdomain}.test",
+            owner_name="Owner",
+            owner_password_hash=make_password(PASSWORD),
+        )
+        connection.set_schema_to_public()
+        return tenant
+
+    return make
+
+
+@pytest.fixture
+def operator_client(db, settings):
+    from accounts.models import User
+
+    User.objects.create_superuser("op@example.com", PASSWORD, full_name="Olga Operator")
+    client = host_client(settings.BASE_DOMAIN)
+    assert client.login(username="op@example.com", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
 def fake_stripe(settings):
     """Stripe keys set and stripe-python talking to a fake that speaks Stripe's wire format."""
     import stripe

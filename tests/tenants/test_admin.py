@@ -11,14 +11,6 @@ from tests.conftest import PASSWORD, host_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator_client(settings):
-    User.objects.create_superuser("op@example.com", PASSWORD, full_name="Olga Operator")
-    client = host_client(settings.BASE_DOMAIN)
-    assert client.login(username="op@example.com", password=PASSWORD)
-    return client
-
-
 def test_tenant_list_columns_and_user_counts(operator_client, make_workspace):
     a = make_workspace("alpha", business_name="Alpha Ltd")
     make_workspace("bravo", business_name="Bravo Inc")
