@@ -75,7 +75,8 @@ def email_deliver(*, email_id: int, final_attempt: bool) -> str:
         logger.warning("email %s (%s to workspace %s) failed: %s", email.pk, kind.name, email.tenant_label, error)
         raise
     status = getattr(message, "anymail_status", None)
-    email.provider_message_id = (status.message_id or "") if status else ""
+    message_id = status.message_id if status else None
+    email.provider_message_id = "" if message_id is None else str(message_id)
     email.status = EmailLog.Status.SENT
     email.sent_at = timezone.now()
     email.save(update_fields=["attempts", "subject", "provider_message_id", "status", "sent_at", "updated_at"])

@@ -2,12 +2,15 @@
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.core import mail
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.services import PASSWORD_RESET_TASK
+from notifications.models import EmailLog
 from tenants.models import AuditEvent
 from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, users_of, workspace_client
-from tests.support.queue import outbox
+from tests.support.queue import jobs_by_status, jobs_run, outbox
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase"
@@ -103,6 +106,28 @@ def test_password_reset_answer_is_the_same_for_unknown_addresses(acme):
     unknown = client.post("/password-reset/", {"email": "nobody@acme.test"})
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     assert len(outbox()) == 1
+
+
+def test_password_reset_request_does_the_same_work_whether_or_not_the_account_exists(acme):
+    """The request only queues a job (the worker looks the account up), so its timing tells nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def shape(email: str) -> list[str]:
+        client = workspace_client(acme)
+        client.get("/password-reset/")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/password-reset/", {"email": email})
+        assert response.status_code == 302
+        return [query["sql"].split(" ")[0] + " " + query["sql"].split("FROM")[-1][:40] for query in queries]
+
+    known, unknown = shape("owner@acme.test"), shape("nobody@acme.test")
+    assert known == unknown
+    assert not any("accounts_user" in query for query in known)  # no account lookup in the request
+    assert mail.outbox == [] and not EmailLog.objects.exists()  # nothing sent or logged yet
+    assert jobs_by_status(PASSWORD_RESET_TASK) == {"todo": 2}
+    jobs_run()
+    assert [m.to for m in mail.outbox] == [["owner@acme.test"]]
 
 
 def test_a_reset_link_from_workspace_a_is_useless_on_b(make_workspace):

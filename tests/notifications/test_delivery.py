@@ -1,0 +1,145 @@
+"""Sending through the queue: retries with backoff, failures operators can see and retry, suppressions,
+"send again", emails that no longer apply."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+
+from core.models import JobFailure
+from notifications.models import EmailLog, Suppression
+from notifications.services import email_queue
+from tests.conftest import logged_in_client, workspace_client
+from tests.support.email import FlakyBackend
+from tests.support.queue import jobs_by_status, jobs_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(make_workspace):
+    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
+
+
+@pytest.fixture
+def flaky(settings):
+    settings.EMAIL_BACKEND = "tests.support.email.FlakyBackend"
+    yield FlakyBackend
+    FlakyBackend.failures_left = 0
+
+
+def test_nothing_is_sent_before_the_worker_runs(acme):
+    email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    assert mail.outbox == []
+    assert jobs_by_status("notifications.deliver") == {"todo": 1}
+    jobs_run()
+    assert [m.to for m in mail.outbox] == [["owner@acme.test"]]
+
+
+def test_a_provider_failing_twice_then_working_sends_the_email_once(acme, flaky):
+    flaky.failures_left = 2
+    email = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    jobs_run()
+    email.refresh_from_db()
+    assert len(mail.outbox) == 1
+    assert (email.status, email.attempts) == ("sent", 3)
+    assert JobFailure.objects.filter(task_name="notifications.deliver").count() == 2
+    assert jobs_by_status("notifications.deliver") == {"succeeded": 1}
+
+
+def test_the_retries_back_off_over_about_an_hour():
+    from notifications.tasks import EMAIL_RETRY
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        decisions = [
+            EMAIL_RETRY.get_retry_decision(exception=Exception(), job=SimpleNamespace(attempts=n)) for n in range(5)
+        ]
+    waits = [(decision.retry_at - now).total_seconds() for decision in decisions[:4]]
+    assert decisions[4] is None  # five tries in all
+    assert waits == sorted(waits) and 40 * 60 <= sum(waits) <= 70 * 60
+
+
+def test_an_email_that_always_fails_ends_failed_and_visible_then_retried_from_the_admin(acme, flaky, operator_client):
+    flaky.failures_left = 99
+    email = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    jobs_run()
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("failed", 5) and "provider unavailable" in email.last_error
+    assert jobs_by_status("notifications.deliver") == {"failed": 1}
+    assert mail.outbox == []
+
+    listing = operator_client.get("/admin/notifications/emaillog/?status=failed").content.decode()
+    assert "owner@acme.test" in listing and "failed" in listing
+    jobs = operator_client.get("/admin/procrastinate/procrastinatejob/?status=failed").content.decode()
+    assert "AnymailAPIError: provider unavailable" in jobs
+
+    flaky.failures_left = 0  # the provider is back
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM procrastinate_jobs WHERE status = 'failed'")
+        job_id = cursor.fetchone()[0]
+    response = operator_client.post(
+        "/admin/procrastinate/procrastinatejob/", {"action": "retry", "_selected_action": [job_id], "index": 0}
+    )
+    assert response.status_code == 302
+    jobs_run()
+    email.refresh_from_db()
+    assert email.status == "sent" and len(mail.outbox) == 1
+
+
+def test_send_again_from_the_admin(acme, operator_client):
+    email = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    jobs_run()
+    response = operator_client.post(
+        "/admin/notifications/emaillog/", {"action": "send_again", "_selected_action": [email.pk], "index": 0}
+    )
+    assert response.status_code == 302
+    jobs_run()
+    assert len(mail.outbox) == 2
+    assert EmailLog.objects.filter(kind="welcome", tenant=acme, status="sent").count() == 2
+
+
+def test_the_workspace_admin_page_shows_its_emails(acme, operator_client):
+    email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    jobs_run()
+    page = operator_client.get(f"/admin/tenants/tenant/{acme.pk}/change/").content.decode()
+    assert "Emails" in page and "welcome" in page and "owner@acme.test" in page
+
+
+def test_a_suppressed_address_gets_only_essential_email(acme):
+    Suppression.objects.create(address="OWNER@acme.test", reason="bounced")
+    reminder = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    assert reminder.status == "suppressed"
+    workspace_client(acme).post("/password-reset/", {"email": "owner@acme.test"})
+    jobs_run()
+    assert [m.tags for m in mail.outbox] == [["password_reset"]]
+
+
+def test_an_email_about_something_gone_is_skipped(acme):
+    owner = logged_in_client(acme)
+    owner.post("/team/", {"email": "new@acme.test", "role": "member"})
+    from django_tenants.utils import schema_context
+
+    from accounts.models import Invitation
+
+    with schema_context(acme.schema_name):
+        Invitation.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    jobs_run()
+    email = EmailLog.objects.get(kind="invitation")
+    assert email.status == "skipped" and "revoked" in email.last_error
+    assert mail.outbox == []
+
+
+def test_the_template_previews_show_every_email(operator_client):
+    from notifications import registry
+
+    page = operator_client.get("/admin/notifications/emaillog/previews/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    for kind in registry.kinds():
+        assert f'id="{kind.name}"' in body
+    assert len(registry.kinds()) == 12
+    assert "Preview email templates" in operator_client.get("/admin/notifications/emaillog/").content.decode()
