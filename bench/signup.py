@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["APP_ENV"] = "development"
-os.environ["SCHEMA_POOL_REFILL"] = "off"
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["SIGNUP_RATE_PER_IP"] = "1000000/h"  # the bench posts many signups from one address

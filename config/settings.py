@@ -46,7 +46,7 @@ ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS"
 SHARED_APPS = [
     "django_tenants",
     "core",
-    "procrastinate.contrib.django",  # the job queue's tables live in the public schema only
+    "core.apps.QueueConfig",  # Procrastinate's app: the job queue's tables live in the public schema only
     "tenants",
     "legal",
     "accounts",  # operators live in the public schema's user table

@@ -82,6 +82,8 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["tenant", "kind", "occasion"], name="notice_once")]
+        verbose_name = "notice sent"
+        verbose_name_plural = "notices sent (reminders and receipts, once each)"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occasion}"
