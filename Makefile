@@ -40,6 +40,7 @@ screenshots: install
 
 bench: install
 	$(PY) bench/signup.py
+	$(PY) bench/reminders.py
 
 clean-data:
 	rm -rf .data
