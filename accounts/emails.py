@@ -27,11 +27,12 @@ def email_change_token(*, user: User, new_email: str) -> str:
 
 
 def _invitation(email) -> dict:
-    invitation = Invitation.objects.filter(pk=email.params["invitation_id"]).first()
-    if invitation is None or invitation.accepted_at or invitation.revoked_at:
-        raise EmailObsolete("the invitation was accepted or revoked")
-    token = invitation.renew_token()
-    invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    invitation = Invitation.objects.filter(pk=email.params["invitation_id"], email__iexact=email.to).first()
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        raise EmailObsolete("the invitation was accepted, revoked or has expired")
+    token = invitation.link_token()
+    if Invitation.hash_token(token) != invitation.token_hash:
+        raise EmailObsolete("the invitation was renewed since (or SECRET_KEY changed): its newer email has the link")
     return {
         "tenant": email.tenant,
         "inviter_name": email.params.get("inviter_name", ""),

@@ -1,10 +1,9 @@
 import hashlib
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -124,12 +123,19 @@ class Invitation(models.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     def renew_token(self) -> str:
-        """A fresh token and expiry; returns the token, which only the email ever carries."""
-        token = secrets.token_urlsafe(32)
-        self.token_hash = self.hash_token(token)
+        """A fresh token and expiry (the old link stops working); returns the token."""
         self.sent_at = timezone.now()
         self.expires_at = self.sent_at + timedelta(days=settings.INVITATION_DAYS)
+        token = self.link_token()
+        self.token_hash = self.hash_token(token)
         return token
+
+    def link_token(self) -> str:
+        """The token of the current link, derived from the invitation and SECRET_KEY: the worker puts it in
+        the email when it sends it (every retry the same link), and only its hash is stored. Renewing
+        (a new sent_at) makes a new one. The schema is part of it: a link works in its workspace only."""
+        value = f"{connection.schema_name}:{self.email}:{self.sent_at.isoformat()}"
+        return salted_hmac("accounts.Invitation.link_token", value, algorithm="sha256").hexdigest()
 
     @property
     def status(self) -> str:

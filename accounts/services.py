@@ -4,6 +4,8 @@ the acting user's role (member < admin < owner) and written to the workspace's a
 All of these run with the connection on the workspace's schema (as a request to its host does).
 """
 
+import hashlib
+
 from django.contrib.auth import update_session_auth_hash
 from django.core import signing
 from django.db import connection, transaction
@@ -12,7 +14,7 @@ from django.utils import timezone
 from accounts.emails import EMAIL_CHANGE_MAX_AGE, EMAIL_CHANGE_SALT
 from accounts.models import Invitation, User
 from billing.selectors import plan_for
-from core.queue import defer
+from core.queue import defer_once
 from notifications.services import email_queue
 from tenants.models import Tenant
 from tenants.selectors import current_workspace
@@ -97,7 +99,7 @@ def invitation_create(*, inviter: User, email: str, role: str, ip_address: str |
     invitation = invitation or Invitation(email=email)  # an expired invitation is renewed, not duplicated
     invitation.role = role
     invitation.invited_by = inviter
-    invitation.renew_token()  # the link's token is made anew when the email is sent
+    invitation.renew_token()  # the worker derives the link's token again when it sends the email
     invitation.save()
     _audit(actor=inviter, action="member.invited", ip_address=ip_address, email=email, role=role)
     _send_invitation(invitation, inviter)
@@ -298,11 +300,14 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
 
 def password_reset_request(*, email: str) -> None:
     """Queue the reset: the worker looks the account up and emails it if it exists. The request does the
-    same work either way, so neither its answer nor its timing tells whether the account exists."""
-    defer(PASSWORD_RESET_TASK, tenant_id=current_workspace().pk, email=email.strip())
+    same work either way, so neither its answer nor its timing tells whether the account exists. Requests
+    for an address whose reset is still waiting in the queue collapse into that one."""
+    tenant_id, email = current_workspace().pk, email.strip()
+    address = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    defer_once(PASSWORD_RESET_TASK, lock=f"password-reset:{tenant_id}:{address}", tenant_id=tenant_id, email=email)
 
 
-def password_reset_email(*, email: str) -> int:
+def password_reset_send(*, email: str) -> int:
     """In the workspace's schema (the worker's job): a reset link to each active account with that address."""
     tenant = current_workspace()
     users = [user for user in User.objects.filter(email__iexact=email, is_active=True) if user.has_usable_password()]

@@ -11,4 +11,4 @@ def password_reset_request(*, tenant_id: int, email: str) -> int:
     if tenant is None or not tenant.is_workspace:
         return 0
     with schema_context(tenant.schema_name):
-        return services.password_reset_email(email=email)
+        return services.password_reset_send(email=email)

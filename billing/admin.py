@@ -2,7 +2,7 @@ from django.contrib import admin
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEvent, Invoice, Plan
-from config.admin import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
 
 # dj-stripe registers ~50 model admins with add and change forms over its mirror tables, which we do
 # not sync (we act on signed webhook payloads). Hide them, and show what operators need instead.

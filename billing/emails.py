@@ -5,15 +5,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from billing.models import BillingAccount, Invoice
+from billing.models import BillingAccount, Invoice, money
 from notifications.registry import EmailKind, EmailObsolete, register
 from tenants.emails import sample_workspace, workspace_context
 from tenants.models import Tenant
-
-
-def money(amount: int, currency: str) -> str:
-    """Smallest currency unit to text: 1900, "usd" -> "19.00 USD"."""
-    return f"{amount / 100:,.2f} {currency.upper()}"
 
 
 def _trial_context(email) -> dict:
@@ -21,10 +16,10 @@ def _trial_context(email) -> dict:
     ends_at = datetime.fromisoformat(email.params["trial_ends_at"])
     if tenant.status != Tenant.Status.TRIALING or tenant.is_closed or tenant.trial_ends_at != ends_at:
         raise EmailObsolete("the trial changed since this reminder was queued")
-    return _trial_sample(tenant, ends_at)
+    return _trial_context_for(tenant, ends_at)
 
 
-def _trial_sample(tenant: Tenant, ends_at: datetime) -> dict:
+def _trial_context_for(tenant: Tenant, ends_at: datetime) -> dict:
     days_left = max(0, -int(-(ends_at - timezone.now()).total_seconds() // 86400))
     return {**workspace_context(tenant), "trial_ends_at": ends_at, "days_left": days_left}
 
@@ -69,7 +64,7 @@ register(
         label="Trial ends soon (7, 3, 1 days)",
         essential=False,
         build=_trial_context,
-        sample=lambda: _trial_sample(sample_workspace(), _now_plus(3)),
+        sample=lambda: _trial_context_for(sample_workspace(), _now_plus(3)),
     )
 )
 register(
@@ -78,7 +73,7 @@ register(
         label="Trial ended",
         essential=False,
         build=_trial_context,
-        sample=lambda: _trial_sample(sample_workspace(), _now_plus(0)),
+        sample=lambda: _trial_context_for(sample_workspace(), _now_plus(0)),
     )
 )
 register(

@@ -2,6 +2,11 @@ from django.db import models
 from django.utils import timezone
 
 
+def money(amount: int, currency: str) -> str:
+    """Smallest currency unit to text: 1900, "usd" -> "19.00 USD"."""
+    return f"{amount / 100:,.2f} {currency.upper()}"
+
+
 class PlanQuerySet(models.QuerySet):
     def public(self):
         return self.filter(is_public=True).order_by("sort_order", "monthly_price")
@@ -80,7 +85,7 @@ class Invoice(models.Model):
 
     @property
     def amount_display(self) -> str:
-        return f"{self.amount_due / 100:,.2f} {self.currency.upper()}"
+        return money(self.amount_due, self.currency)
 
 
 class BillingAccount(models.Model):

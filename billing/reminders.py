@@ -22,6 +22,7 @@ from billing.models import BillingAccount
 from core.queue import defer
 from notifications.models import Notice
 from notifications.services import email_queue, notice_claim
+from tenants import services as tenant_services
 from tenants.emails import recipients
 from tenants.models import Tenant
 
@@ -59,6 +60,7 @@ class Due:
 def reminders_due(*, now: datetime, tenant_id: int | None = None) -> list[Due]:
     """The reminder each trialing workspace is due now and has not had, in one query."""
     days = sorted(settings.TRIAL_REMINDER_DAYS)
+    furthest = days[-1] if days else 0
     buckets = [When(trial_ends_at__lte=now, then=Value(TRIAL_ENDED))]
     buckets += [When(trial_ends_at__lte=now + timedelta(days=day), then=Value(reminder_kind(day))) for day in days]
     paying = BillingAccount.objects.filter(tenant=OuterRef("pk")).filter(
@@ -69,7 +71,7 @@ def reminders_due(*, now: datetime, tenant_id: int | None = None) -> list[Due]:
         status=Tenant.Status.TRIALING,
         closed_at__isnull=True,
         trial_ends_at__gt=now - TRIAL_ENDED_WINDOW,
-        trial_ends_at__lte=now + timedelta(days=days[-1]),
+        trial_ends_at__lte=now + timedelta(days=furthest),
     )
     if tenant_id is not None:
         workspaces = workspaces.filter(pk=tenant_id)
@@ -106,3 +108,19 @@ def reminders_check_soon(*, tenant: Tenant) -> None:
     """Check one workspace at once (after its trial end changed), rather than at the next hourly sweep. Queued
     in the caller's transaction: it runs only if the change commits."""
     defer(CHECK_TASK, tenant_id=tenant.pk)
+
+
+@transaction.atomic
+def trial_extend(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
+    """An operator adds days to a trial; its reminders re-arm for the new end and are checked at once."""
+    tenant = tenant_services.tenant_extend_trial(tenant=tenant, days=days, actor=actor, ip_address=ip_address)
+    reminders_check_soon(tenant=tenant)
+    return tenant
+
+
+@transaction.atomic
+def trial_end_set(*, tenant: Tenant, days: int, actor: str, ip_address: str | None = None) -> Tenant:
+    """An operator makes a trial end `days` from now; the reminder due then goes out at once."""
+    tenant = tenant_services.tenant_trial_end_set(tenant=tenant, days=days, actor=actor, ip_address=ip_address)
+    reminders_check_soon(tenant=tenant)
+    return tenant

@@ -190,7 +190,7 @@ def grace_enforce(*, tenant: Tenant, now: datetime | None = None) -> bool:
 
 
 def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
-    """Every past-due workspace whose grace period is over (run from cron: `manage.py enforce_billing`)."""
+    """Every past-due workspace whose grace period is over (the worker, hourly; `manage.py enforce_billing`)."""
     suspended = []
     for account in BillingAccount.objects.filter(
         payment_failed_at__isnull=False, tenant__status=Tenant.Status.PAST_DUE

@@ -342,7 +342,14 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
-    sentry_sdk.init(dsn=SENTRY_DSN, environment=APP_ENV, send_default_pii=False, traces_sample_rate=0.0)
+    # No local variables in reports: a failing email job holds the message, whose links carry tokens.
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=APP_ENV,
+        send_default_pii=False,
+        include_local_variables=False,
+        traces_sample_rate=0.0,
+    )
 
 # Tests: fast hashing, and dj-stripe's tables made from its models instead of
 # replaying its ~60 s of migrations on every fresh test database (see docs/decisions.md).

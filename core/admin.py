@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from config.admin import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
 from core.models import JobFailure
 
 admin.site.unregister(ProcrastinateJob)
@@ -16,6 +16,13 @@ admin.site.unregister(ProcrastinateJob)
 class JobAdmin(ProcrastinateJobAdmin):
     list_display = [*ProcrastinateJobAdmin.list_display, "last_error"]
     fields = [*ProcrastinateJobAdmin.fields, "last_error", "failures"]
+
+    @admin.action(description="Retry failed jobs")
+    def retry(self, request, queryset):
+        """Procrastinate's own Retry also takes jobs still running, which could then run twice: failed only."""
+        return super().retry(request, queryset.filter(status="failed"))
+
+    actions = [retry, *ProcrastinateJobAdmin.actions[1:]]
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "last_error", "failures"]

@@ -10,6 +10,7 @@
 import logging
 import traceback
 
+from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
@@ -19,33 +20,46 @@ from core.models import JobFailure
 logger = logging.getLogger(__name__)
 
 
+def _failure_record(job, error: Exception, trace: str) -> None:
+    connection.set_schema_to_public()
+    try:
+        JobFailure.objects.create(
+            job_id=job.id,
+            task_name=job.task_name,
+            attempt=job.attempts + 1,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            traceback=trace[-10_000:],
+        )
+    except Exception:
+        logger.exception("could not record the failure of job %s", job.id)
+
+
 def public_schema_and_failures(call_next, context, worker):
-    """Sync task middleware (see PROCRASTINATE_ON_APP_READY)."""
+    """Task middleware for sync tasks (see PROCRASTINATE_ON_APP_READY)."""
     connection.set_schema_to_public()
     try:
         return call_next()
     except Exception as error:
-        job = context.job
-        connection.set_schema_to_public()
-        try:
-            JobFailure.objects.create(
-                job_id=job.id,
-                task_name=job.task_name,
-                attempt=job.attempts + 1,
-                error=f"{type(error).__name__}: {error}"[:2000],
-                traceback=traceback.format_exc()[-10_000:],
-            )
-        except Exception:
-            logger.exception("could not record the failure of job %s", job.id)
+        _failure_record(context.job, error, traceback.format_exc())
         raise
     finally:
         connection.set_schema_to_public()
 
 
+async def failures_async(call_next, context, worker):
+    """Task middleware for async tasks: they use no schema, but their failures are recorded too."""
+    try:
+        return await call_next()
+    except Exception as error:
+        await sync_to_async(_failure_record, thread_sensitive=True)(context.job, error, traceback.format_exc())
+        raise
+
+
 def on_app_ready(app) -> None:
     """PROCRASTINATE_ON_APP_READY: runs once the Django app of Procrastinate exists."""
     defaults = dict(app.worker_defaults or {})
-    defaults["task_middleware"] = [*defaults.get("task_middleware", []), public_schema_and_failures]
+    middleware = [public_schema_and_failures, failures_async]
+    defaults["task_middleware"] = [*defaults.get("task_middleware", []), *middleware]
     app.worker_defaults = defaults
 
 

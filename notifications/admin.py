@@ -3,7 +3,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
 from notifications import registry, services
 from notifications.models import EmailLog, Notice, Suppression
 from notifications.render import email_render
@@ -44,11 +44,15 @@ class EmailLogAdmin(ReadOnlyAdmin):
             return format_html('<strong style="color:#b42318" title="{}">failed</strong>', email.last_error)
         return email.get_status_display()
 
-    @admin.action(description="Send again")
+    @admin.action(description="Send again", permissions=["send"])
     def send_again(self, request, queryset):
         for email in queryset.select_related("tenant"):
             services.email_send_again(email=email)
         self.message_user(request, f"Queued {queryset.count()} email(s) again.", messages.SUCCESS)
+
+    def has_send_permission(self, request) -> bool:
+        """Sending makes new links (password reset, invitations): operators only, not view-only staff."""
+        return request.user.is_superuser
 
     def get_urls(self):
         preview = path("previews/", self.admin_site.admin_view(self.previews_view), name="notifications_previews")

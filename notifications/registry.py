@@ -23,7 +23,6 @@ class EmailKind:
     essential: bool  # password reset, invitations, account notices: sent even to a suppressed address
     build: Callable[..., dict]
     sample: Callable[[], dict]
-    needs_workspace: bool = True
 
 
 _kinds: dict[str, EmailKind] = {}

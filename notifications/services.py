@@ -3,17 +3,17 @@ that sends it exists only if that transaction commits); the worker renders and s
 backoff; the provider's webhooks mark bounces and complaints, which suppress non-essential email."""
 
 import logging
-from contextlib import nullcontext
 
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, schema_exists
 
 from core.queue import defer
 from notifications import registry
 from notifications.models import EmailLog, Notice, Suppression
-from notifications.render import email_render
+from notifications.render import Rendered, email_render
 
 logger = logging.getLogger(__name__)
 
@@ -41,46 +41,71 @@ def email_queue(*, kind: str, to: str, tenant=None, params: dict | None = None) 
 
 
 def email_deliver(*, email_id: int, final_attempt: bool) -> str:
-    """Send one queued email (the worker's job). Raises on a provider error so the queue retries it; the
-    last attempt's failure marks the email failed."""
+    """Send one queued email (the worker's job). Any error counts as a failed attempt and is raised so the
+    queue retries it; the last attempt's failure marks the email failed. A provider that refuses the
+    address is final at once (retrying cannot help)."""
     email = EmailLog.objects.select_related("tenant").filter(pk=email_id).first()
     # A failed email may be retried from the job admin; anything else was already dealt with.
     if email is None or email.status not in (EmailLog.Status.QUEUED, EmailLog.Status.FAILED):
         return f"nothing to do: {email.status if email else 'no such email'}"
-    kind = registry.kind_get(email.kind)
-    if not kind.essential and address_is_suppressed(email.to):
-        return _finish(email, EmailLog.Status.SUPPRESSED)
-    if kind.needs_workspace and email.tenant is None:
-        return _finish(email, EmailLog.Status.SKIPPED, error="the workspace no longer exists")
-
-    workspace = schema_context(email.tenant.schema_name) if email.tenant else nullcontext()
     try:
-        with workspace:
-            rendered = email_render(kind.name, kind.build(email))
+        kind = registry.kind_get(email.kind)
+        if not kind.essential and address_is_suppressed(email.to):
+            return _finish(email, EmailLog.Status.SUPPRESSED)
+        rendered = _render_in_workspace(email, kind)
     except registry.EmailObsolete as reason:
         return _finish(email, EmailLog.Status.SKIPPED, error=str(reason))
+    except Exception as error:
+        _attempt_failed(email, error, final=final_attempt)
+        raise
 
     message = EmailMultiAlternatives(subject=rendered.subject, body=rendered.text, to=[email.to])
     message.attach_alternative(rendered.html, "text/html")
     message.tags = [kind.name]
     message.metadata = {"workspace": email.tenant_label, "email_id": str(email.pk)}
-    email.attempts += 1
     email.subject = rendered.subject[:255]
     try:
         message.send()
+    except (AnymailRecipientsRefused, AnymailInvalidAddress) as error:
+        _attempt_failed(email, error, final=True)
+        return "refused by the provider"
     except Exception as error:
-        email.last_error = f"{type(error).__name__}: {error}"[:2000]
-        email.status = EmailLog.Status.FAILED if final_attempt else EmailLog.Status.QUEUED
-        email.save(update_fields=["attempts", "subject", "last_error", "status", "updated_at"])
-        logger.warning("email %s (%s to workspace %s) failed: %s", email.pk, kind.name, email.tenant_label, error)
+        _attempt_failed(email, error, final=final_attempt)
         raise
     status = getattr(message, "anymail_status", None)
     message_id = status.message_id if status else None
     email.provider_message_id = "" if message_id is None else str(message_id)
-    email.status = EmailLog.Status.SENT
+    email.attempts += 1
+    email.status, email.last_error = EmailLog.Status.SENT, ""
     email.sent_at = timezone.now()
-    email.save(update_fields=["attempts", "subject", "provider_message_id", "status", "sent_at", "updated_at"])
+    email.save(
+        update_fields=["attempts", "subject", "provider_message_id", "status", "last_error", "sent_at", "updated_at"]
+    )
     return "sent"
+
+
+def _render_in_workspace(email: EmailLog, kind: registry.EmailKind) -> Rendered:
+    """Build and render inside the email's workspace schema, holding a share lock on its row: a purge
+    (which locks the row for update and drops the schema) waits for us, or we find the workspace gone."""
+    if email.tenant_id is None:
+        raise registry.EmailObsolete("the workspace no longer exists")
+    table = EmailLog.tenant.field.related_model._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT schema_name FROM {table} WHERE id = %s FOR KEY SHARE", [email.tenant_id])
+            row = cursor.fetchone()
+        if row is None or not schema_exists(row[0]):
+            raise registry.EmailObsolete("the workspace no longer exists")
+        with schema_context(row[0]):
+            return email_render(kind.name, kind.build(email))
+
+
+def _attempt_failed(email: EmailLog, error: Exception, *, final: bool) -> None:
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+    email.status = EmailLog.Status.FAILED if final else EmailLog.Status.QUEUED
+    email.save(update_fields=["attempts", "subject", "last_error", "status", "updated_at"])
+    logger.warning("email %s (%s to workspace %s) failed: %s", email.pk, email.kind, email.tenant_label, error)
 
 
 def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
@@ -93,7 +118,6 @@ def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
 def email_send_again(*, email: EmailLog) -> EmailLog:
     """An operator's "send again": a new email of the same kind, to the same address, about the same thing
     (links that carry a secret are made anew)."""
-    connection.set_schema_to_public()
     return email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
 
 

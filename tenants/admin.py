@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from billing import reminders
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
-from config.admin import ReadOnlyAdmin
 from config.http import client_ip
+from core.admin_base import ReadOnlyAdmin
 from notifications.models import EmailLog
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant

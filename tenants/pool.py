@@ -90,8 +90,7 @@ def pool_fill(*, size: int | None = None) -> int:
 REFILL_TASK = "tenants.pool_refill"  # tenants/tasks.py
 
 
-def pool_refill_soon() -> bool:
+def pool_refill_soon() -> None:
     """Ask the worker to top the pool up once the current transaction commits: signup never waits for it.
     At most one refill waits in the queue at a time."""
     transaction.on_commit(lambda: defer_once(REFILL_TASK, lock="pool-refill"))
-    return True

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from legal import services as legal_services
+from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants import pool
 from tenants.models import AuditEvent, Domain, Tenant
@@ -138,7 +139,7 @@ def _set_status(
     )
     if status == Tenant.Status.SUSPENDED and previous != status:
         email_queue(kind="workspace_suspended", to=locked.owner_email, tenant=locked, params={"by": suspended_by})
-    elif previous == Tenant.Status.SUSPENDED and status != previous:
+    elif previous == Tenant.Status.SUSPENDED and status in (Tenant.Status.TRIALING, Tenant.Status.ACTIVE):
         email_queue(kind="workspace_reactivated", to=locked.owner_email, tenant=locked)
     return locked
 
@@ -183,6 +184,8 @@ def tenant_billing_status_set(
     locked = _locked_workspace(tenant)
     if locked.is_closed or locked.suspended_by == Tenant.SuspendedBy.OPERATOR:
         return locked
+    if locked.status == Tenant.Status.SUSPENDED and status == Tenant.Status.PAST_DUE:
+        return locked  # another failed payment does not lift a suspension for non-payment
     suspended_by = Tenant.SuspendedBy.BILLING if status == Tenant.Status.SUSPENDED else ""
     if locked.status == status and locked.suspended_by == suspended_by:
         return locked
@@ -198,7 +201,14 @@ def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: st
         raise InvalidStateChange("A trial can be extended by 1 to 365 days.")
     locked = _locked_workspace(tenant)
     start = max(locked.trial_ends_at or timezone.now(), timezone.now())
-    return _trial_end_set(locked, ends_at=start + timedelta(days=days), actor=actor, ip_address=ip_address, days=days)
+    return _trial_end_set(
+        locked,
+        ends_at=start + timedelta(days=days),
+        action="tenant.trial_extended",
+        actor=actor,
+        ip_address=ip_address,
+        days=days,
+    )
 
 
 @transaction.atomic
@@ -209,17 +219,24 @@ def tenant_trial_end_set(*, tenant: Tenant, days: int, actor: str, ip_address: s
     locked = _locked_workspace(tenant)
     if locked.status != Tenant.Status.TRIALING:
         raise InvalidStateChange(f"{locked} is not on a trial.")
-    return _trial_end_set(locked, ends_at=timezone.now() + timedelta(days=days), actor=actor, ip_address=ip_address)
+    return _trial_end_set(
+        locked,
+        ends_at=timezone.now() + timedelta(days=days),
+        action="tenant.trial_end_set",
+        actor=actor,
+        ip_address=ip_address,
+        days=days,
+    )
 
 
-def _trial_end_set(locked: Tenant, *, ends_at, actor: str, ip_address: str | None, **details) -> Tenant:
+def _trial_end_set(locked: Tenant, *, ends_at, action: str, actor: str, ip_address: str | None, **details) -> Tenant:
     previous = locked.trial_ends_at
     locked.trial_ends_at = ends_at
     locked.save(update_fields=["trial_ends_at", "updated_at"])
     audit_record(
         tenant=locked,
         actor=actor,
-        action="tenant.trial_extended",
+        action=action,
         details={**details, "from": previous.isoformat() if previous else None, "to": ends_at.isoformat()},
         ip_address=ip_address,
     )
@@ -283,8 +300,8 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
 
 @transaction.atomic
 def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
-    """Delete a closed workspace whose grace period is over: its schema, domains and row. The audit
-    trail and legal records stay, detached, under the workspace's name."""
+    """Delete a closed workspace whose grace period is over: its schema, domains, email log and row. The
+    audit trail and legal records stay, detached, under the workspace's name."""
     locked = _locked_workspace(tenant)
     if not locked.is_closed or locked.purge_after > timezone.now():
         raise InvalidStateChange(f"{locked} is not due for deletion.")
@@ -300,12 +317,13 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
         },
     )
     Domain.objects.filter(tenant=locked).delete()
+    EmailLog.objects.filter(tenant=locked).delete()  # addresses of its people: its data, deleted with it
     connection.set_schema_to_public()
     locked.delete(force_drop=True)
 
 
 def tenants_purge_due(*, actor: str = "system") -> list[str]:
-    """Purge every closed workspace past its grace period; safe to run again and again (cron)."""
+    """Purge every closed workspace past its grace period; safe to run again and again (the worker: daily)."""
     cutoff = timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS)
     purged = []
     for tenant in Tenant.objects.workspaces().filter(closed_at__lte=cutoff):

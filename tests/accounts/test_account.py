@@ -1,5 +1,7 @@
 """Own account: password, email, sessions, password reset, hashing."""
 
+import re
+
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
@@ -119,7 +121,8 @@ def test_password_reset_request_does_the_same_work_whether_or_not_the_account_ex
         with CaptureQueriesContext(connection) as queries:
             response = client.post("/password-reset/", {"email": email})
         assert response.status_code == 302
-        return [query["sql"].split(" ")[0] + " " + query["sql"].split("FROM")[-1][:40] for query in queries]
+        statements = [re.sub(r'"s\d+_x\d+"', "<savepoint>", query["sql"]) for query in queries]
+        return [sql.split(" ")[0] + " " + sql.split("FROM")[-1][:40] for sql in statements]
 
     known, unknown = shape("owner@acme.test"), shape("nobody@acme.test")
     assert known == unknown

@@ -91,3 +91,25 @@ def test_suspension_and_reactivation_are_announced_to_the_owner(acme):
         (["workspace_reactivated"], ["owner@acme.test"]),
     ]
     assert "Write to support@example.com" in mail.outbox[0].body
+
+
+def test_a_failed_retry_while_suspended_for_non_payment_keeps_it_suspended_and_quiet(acme, cus, deliver):
+    from django.utils import timezone
+
+    from billing.models import BillingAccount
+    from tenants.models import Tenant
+
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("invoice.payment_failed", invoice(cus, attempt=1)))
+    BillingAccount.objects.filter(tenant=acme).update(payment_failed_at=timezone.now() - timedelta(days=30))
+    from billing.services import grace_enforce_all
+
+    grace_enforce_all()
+    acme.refresh_from_db()
+    assert (acme.status, acme.suspended_by) == ("suspended", "billing")
+    jobs_run()
+    mail.outbox.clear()
+    deliver(event("invoice.payment_failed", invoice(cus, attempt=2)))  # Stripe's next retry fails too
+    jobs_run()
+    assert Tenant.objects.get(pk=acme.pk).status == "suspended"
+    assert [m.tags for m in mail.outbox] == [["payment_failed"]]  # no "reactivated", no second "suspended"

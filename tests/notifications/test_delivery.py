@@ -6,13 +6,15 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from anymail.exceptions import AnymailRecipientsRefused
 from django.core import mail
 from django.db import connection
 
 from core.models import JobFailure
 from notifications.models import EmailLog, Suppression
 from notifications.services import email_queue
-from tests.conftest import logged_in_client, workspace_client
+from tenants.models import Tenant
+from tests.conftest import link_in, logged_in_client, workspace_client
 from tests.support.email import FlakyBackend
 from tests.support.queue import jobs_by_status, jobs_run
 
@@ -27,8 +29,9 @@ def acme(make_workspace):
 @pytest.fixture
 def flaky(settings):
     settings.EMAIL_BACKEND = "tests.support.email.FlakyBackend"
+    default_error = FlakyBackend.error
     yield FlakyBackend
-    FlakyBackend.failures_left = 0
+    FlakyBackend.failures_left, FlakyBackend.error = 0, default_error
 
 
 def test_nothing_is_sent_before_the_worker_runs(acme):
@@ -144,3 +147,60 @@ def test_the_template_previews_show_every_email(operator_client):
     assert len(registry.kinds()) == 12
     assert body.count('srcdoc="&lt;!doctype html&gt;') == 12  # the whole HTML part, escaped into the frame
     assert "Preview email templates" in operator_client.get("/admin/notifications/emaillog/").content.decode()
+
+
+def test_an_address_the_provider_refuses_fails_at_once_without_retries(acme, flaky):
+    flaky.failures_left, flaky.error = 1, AnymailRecipientsRefused("all recipients were rejected")
+    email = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    jobs_run()
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("failed", 1) and "rejected" in email.last_error
+    assert jobs_by_status("notifications.deliver") == {"succeeded": 1}  # nothing left to retry
+
+
+def test_an_email_that_cannot_be_built_ends_failed_too(acme):
+    broken = email_queue(kind="invitation", to="x@acme.test", tenant=acme, params={})  # no invitation id
+    jobs_run()
+    broken.refresh_from_db()
+    assert (broken.status, broken.attempts) == ("failed", 5) and "KeyError" in broken.last_error
+
+
+def test_retries_and_send_again_carry_the_same_working_invitation_link(acme, flaky, operator_client):
+    flaky.failures_left = 1
+    logged_in_client(acme).post("/team/", {"email": "new@acme.test", "role": "member"})
+    jobs_run()
+    email = EmailLog.objects.get(kind="invitation")
+    assert (email.status, email.attempts) == ("sent", 2)
+    operator_client.post(
+        "/admin/notifications/emaillog/", {"action": "send_again", "_selected_action": [email.pk], "index": 0}
+    )
+    jobs_run()
+    first, second = (link_in(message, "http://acme.localhost/invitations/") for message in mail.outbox)
+    assert first == second
+    assert workspace_client(acme).get(first.removeprefix("http://acme.localhost")).status_code == 200
+
+
+def test_an_email_still_queued_when_its_workspace_is_purged_is_not_sent(acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants import services
+
+    email = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    services.tenant_close(tenant=acme, actor="owner@acme.test")
+    Tenant.objects.filter(pk=acme.pk).update(closed_at=timezone.now() - timedelta(days=365))
+    services.tenants_purge_due()
+    assert not EmailLog.objects.filter(pk=email.pk).exists()  # its log went with it
+    jobs_run()
+    assert mail.outbox == []
+    assert jobs_by_status("notifications.deliver") == {"succeeded": 2}  # the welcome and the closing notice
+
+
+def test_password_reset_requests_for_one_address_collapse_while_one_waits(acme):
+    client = workspace_client(acme)
+    for _ in range(3):
+        client.post("/password-reset/", {"email": "owner@acme.test"})
+    assert jobs_by_status("accounts.password_reset_request") == {"todo": 1}
+    jobs_run()
+    assert len(mail.outbox) == 1

@@ -5,12 +5,14 @@ from anymail.exceptions import AnymailAPIError
 
 
 class FlakyBackend(EmailBackend):
-    """anymail's test backend, refusing the next `failures_left` sends as a provider outage would."""
+    """anymail's test backend, refusing the next `failures_left` sends with `error` (by default a provider
+    outage, as anymail reports an HTTP 503)."""
 
     failures_left = 0
+    error = AnymailAPIError("provider unavailable (HTTP 503)")
 
     def send_messages(self, email_messages):
         if FlakyBackend.failures_left:
             FlakyBackend.failures_left -= 1
-            raise AnymailAPIError("provider unavailable (HTTP 503)")
+            raise FlakyBackend.error
         return super().send_messages(email_messages)

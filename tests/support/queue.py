@@ -80,14 +80,17 @@ def jobs_by_status(task_name: str | None = None) -> dict[str, int]:
 
 
 def worker_thread_run(**options) -> None:
-    """Procrastinate's worker exactly as `manage.py procrastinate worker` runs it (its own connection pool,
-    sync tasks in worker threads), until the queue is empty. Only for committed data."""
+    """Procrastinate's worker as `manage.py procrastinate worker` runs it (its own connection pool, sync
+    tasks in worker threads), until the queue is empty. Only for committed data."""
     options = {**WORKER_OPTIONS, "listen_notify": True, **options}
     # Sync tasks run in pool threads whose Django connections would outlive the test (CONN_MAX_AGE) and
     # block the test database's teardown: close them after each task.
-    with mock.patch.dict(connections.settings["default"], {"CONN_MAX_AGE": 0}):
-        with app.replace_connector(app.connector.get_worker_connector()):
-            asyncio.run(_open_and_run(options))
+    # The periodic schedule is left out here too: it would defer jobs depending on the wall clock.
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.dict(connections.settings["default"], {"CONN_MAX_AGE": 0}))
+        stack.enter_context(mock.patch.dict(app.periodic_registry.periodic_tasks, clear=True))
+        stack.enter_context(app.replace_connector(app.connector.get_worker_connector()))
+        asyncio.run(_open_and_run(options))
 
 
 async def _open_and_run(options: dict) -> None:

@@ -6,7 +6,7 @@ from tenants.services import tenants_purge_due
 class Command(BaseCommand):
     help = (
         "Delete for good, schema included, every workspace closed more than DELETION_GRACE_DAYS ago. "
-        "Idempotent: safe to run from cron as often as you like."
+        "Idempotent: safe to run by hand as often as you like (the worker runs it daily)."
     )
 
     def handle(self, *args, **options):
