@@ -116,8 +116,8 @@ def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
 
 @transaction.atomic
 def email_send_again(*, email: EmailLog) -> EmailLog:
-    """An operator's "send again": a new email of the same kind, to the same address, about the same thing
-    (links that carry a secret are made anew)."""
+    """An operator's "send again": a new email of the same kind, to the same address, about the same thing,
+    built when the worker sends it (so with today's data and links)."""
     return email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
 
 
