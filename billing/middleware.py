@@ -1,37 +1,52 @@
+from django.contrib.auth import logout
 from django.shortcuts import render
 
-from billing.selectors import payment_required
+from billing.access import Outcome, decide, page_of, refuses_every_page, workspace_state
 
-ALWAYS_OPEN = {
-    "login",
-    "logout",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "terms",
-    "privacy",
-}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-class PaymentRequiredMiddleware:
-    """When a workspace's trial ended without a subscription, or Stripe cancelled it, nothing works but
-    logging in and out, the legal pages, and Billing for its owners."""
+class WorkspaceAccessMiddleware:
+    """Asks the access policy (billing/access.py) before every view of a workspace and answers its refusals:
+    402 when a subscription is needed, 403 when suspended or closed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and tenant.is_workspace:
+            request.workspace_state = workspace_state(tenant)
+            if refuses_every_page(request.workspace_state):
+                return self._suspended(request, tenant, role=None)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        tenant = getattr(request, "tenant", None)
-        if tenant is None or not request.resolver_match or not payment_required(tenant):
+        state = getattr(request, "workspace_state", None)
+        if state is None or request.resolver_match is None:
             return None
+        tenant = request.tenant
+        user = request.user
+        role = user.role if user.is_authenticated else None
         match = request.resolver_match
-        if match.url_name in ALWAYS_OPEN:
+        outcome = decide(
+            state=state,
+            role=role,
+            page=page_of(namespace=match.namespace, url_name=match.url_name),
+            write=request.method not in SAFE_METHODS,
+        )
+        if outcome == Outcome.ALLOW:
             return None
-        is_owner = request.user.is_authenticated and request.user.role == "owner"
-        if is_owner and match.namespace == "billing":
-            return None
-        return render(request, "billing/payment_required.html", {"is_owner": is_owner}, status=402)
+        if outcome == Outcome.PAYMENT_REQUIRED:
+            context = {"workspace": tenant, "is_owner": role == "owner"}
+            return render(request, "billing/payment_required.html", context, status=402)
+        if outcome == Outcome.SUSPENDED:
+            return self._suspended(request, tenant, role=role)
+        if outcome == Outcome.CLOSED_LOG_OUT:
+            logout(request)
+        return render(request, "tenants/closed.html", {"tenant": tenant}, status=403)
+
+    @staticmethod
+    def _suspended(request, tenant, *, role: str | None):
+        context = {"tenant": tenant, "by_billing": tenant.suspended_by == "billing", "is_owner": role == "owner"}
+        return render(request, "tenants/suspended.html", context, status=403)

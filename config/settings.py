@@ -87,13 +87,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
     "tenants.middleware.WorkspaceRoutingMiddleware",
-    "tenants.middleware.WorkspaceStatusMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tenants.middleware.ClosedWorkspaceMiddleware",
-    "billing.middleware.PaymentRequiredMiddleware",
+    "billing.middleware.WorkspaceAccessMiddleware",  # the workspace's state decides what answers (billing/access.py)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
