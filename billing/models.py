@@ -65,10 +65,14 @@ class BillingEvent(models.Model):
 
 
 class Invoice(models.Model):
-    """A workspace's invoice as Stripe last reported it (shown on the Billing page)."""
+    """A workspace's invoice as Stripe last reported it (read back from Stripe on each of its events), with
+    when a payment of it first failed: the grace clock runs from the oldest unpaid failure."""
+
+    UNPAID_DONE = ("paid", "void")  # statuses after which an invoice no longer counts as unpaid
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="invoices")
     stripe_id = models.CharField(max_length=255, unique=True)
+    subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
     number = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20)
     amount_due = models.PositiveIntegerField(help_text="Smallest currency unit (cents).")
@@ -76,6 +80,8 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3)
     created = models.DateTimeField()
     hosted_invoice_url = models.URLField(max_length=500, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField(null=True, blank=True, help_text="When a payment of it first failed.")
 
     class Meta:
         ordering = ["-created"]
@@ -89,7 +95,7 @@ class Invoice(models.Model):
 
 
 class BillingAccount(models.Model):
-    """A workspace's side of Stripe: its customer and subscription as the last applied event left them."""
+    """A workspace's side of Stripe: its customer, and its current subscription as last read from Stripe."""
 
     tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="billing")
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
@@ -99,12 +105,11 @@ class BillingAccount(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     payment_failed_at = models.DateTimeField(
-        null=True, blank=True, help_text="First failed payment of the unpaid invoice; cleared when paid."
+        null=True,
+        blank=True,
+        help_text="First failed payment of the oldest unpaid invoice of the subscription: the grace clock.",
     )
     comped = models.BooleanField(default=False, help_text="Given its plan by an operator: never blocked for payment.")
-    # Creation time of the last applied event of each kind: older events arriving late change nothing.
-    subscription_event_at = models.DateTimeField(null=True, blank=True)
-    invoice_event_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.stripe_customer_id or f"billing of {self.tenant_id}"

@@ -1,26 +1,37 @@
-"""Workspace billing state, driven by Stripe events. Each function applies one kind of event and is
-order-proof: an event older than the last one applied for the same stream (subscription, invoices)
-changes nothing, so duplicates and late arrivals end in the state of an in-order delivery."""
+"""Workspace billing state, mirrored from Stripe. Every subscription or invoice event makes us read the
+customer's subscriptions (and the invoice) back from Stripe and mirror them; the workspace's status is then
+recomputed from that mirror alone (`billing_status_recompute`), so duplicates, late arrivals and any
+delivery order end in the same state.
+
+How a workspace follows its current subscription (the customer's newest live one, else its newest):
+
+| Stripe status | workspace status |
+|---|---|
+| trialing | trialing |
+| active | active; past due while an invoice of it is unpaid, suspended BILLING_GRACE_DAYS after its first failure |
+| past_due, unpaid | past due; suspended BILLING_GRACE_DAYS after the first failure of the oldest unpaid invoice |
+| incomplete (first payment pending), none | trialing: the local trial decides (payment required once it is over) |
+| incomplete_expired, canceled, paused | trialing while the local trial runs, else cancelled (payment required) |
+
+A comp (an operator's) makes it active whatever Stripe says; closed workspaces and operators' suspensions
+are never touched by billing.
+"""
 
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
+from billing import stripe_api
 from billing.models import BillingAccount, Invoice, Plan
 from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
 from tenants.models import Tenant
 
-STRIPE_TO_STATUS = {
-    "trialing": Tenant.Status.TRIALING,
-    "active": Tenant.Status.ACTIVE,
-    "past_due": Tenant.Status.PAST_DUE,
-    "unpaid": Tenant.Status.PAST_DUE,
-    "canceled": Tenant.Status.CANCELLED,
-    "incomplete_expired": Tenant.Status.CANCELLED,
-}
+LIVE = ("trialing", "active", "past_due", "unpaid")
+ENDED = ("incomplete_expired", "canceled", "paused")
 
 
 def account_for(tenant: Tenant) -> BillingAccount:
@@ -37,166 +48,197 @@ def _ts(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
-def _is_stale(last_applied: datetime | None, event_created: datetime) -> bool:
-    return last_applied is not None and event_created < last_applied
+def current_subscription(subscriptions: list[dict]) -> dict | None:
+    """The one a workspace follows: the newest live subscription, else the newest of any status."""
+    live = [sub for sub in subscriptions if sub.get("status") in LIVE]
+    return (live or subscriptions or [None])[0]
 
 
-@transaction.atomic
-def subscription_apply(*, tenant: Tenant, subscription: dict, event_created: datetime) -> str:
-    """customer.subscription.created / updated / deleted: plan and status follow the subscription."""
-    account = _locked_account(tenant)
-    if _is_stale(account.subscription_event_at, event_created):
-        return "ignored: older than the subscription state already applied"
+def _subscription_mirror(account: BillingAccount) -> dict | None:
+    """Read the customer's subscriptions from Stripe and record the current one on the account."""
+    subscription = current_subscription(stripe_api.subscriptions_of(account.stripe_customer_id))
+    if subscription is None:
+        return None
     item = (subscription.get("items") or {}).get("data", [{}])[0]
     price = item.get("price") or {}
-    plan = Plan.for_price_id(price.get("id", ""))
     account.stripe_subscription_id = subscription["id"]
-    account.subscription_status = subscription["status"]
+    account.subscription_status = subscription.get("status") or ""
     account.interval = (price.get("recurring") or {}).get("interval", "")
     account.current_period_end = _ts(subscription.get("current_period_end") or item.get("current_period_end"))
     account.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
-    account.subscription_event_at = event_created
     account.save()
+    return subscription
 
-    changed = []
-    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+
+def _invoice_mirror(tenant: Tenant, invoice_id: str, *, failed_at: datetime | None = None) -> Invoice:
+    """Read the invoice from Stripe and record it; `failed_at` (a payment_failed event's time) starts its
+    failure clock unless it is paid already or started before."""
+    data = stripe_api.invoice_get(invoice_id)
+    invoice, _ = Invoice.objects.update_or_create(
+        stripe_id=data["id"],
+        defaults={
+            "tenant": tenant,
+            "subscription_id": data.get("subscription") or "",
+            "number": data.get("number") or "",
+            "status": data.get("status") or "",
+            "amount_due": data.get("amount_due") or 0,
+            "amount_paid": data.get("amount_paid") or 0,
+            "currency": data.get("currency") or "usd",
+            "created": _ts(data.get("created")) or timezone.now(),
+            "hosted_invoice_url": data.get("hosted_invoice_url") or "",
+            "attempt_count": data.get("attempt_count") or 0,
+        },
+    )
+    if failed_at and invoice.status not in Invoice.UNPAID_DONE:
+        if invoice.first_failed_at is None or failed_at < invoice.first_failed_at:
+            invoice.first_failed_at = failed_at
+            invoice.save(update_fields=["first_failed_at"])
+    return invoice
+
+
+def _oldest_unpaid_failure(account: BillingAccount) -> datetime | None:
+    if not account.stripe_subscription_id:
+        return None
+    unpaid = Invoice.objects.filter(
+        tenant=account.tenant, subscription_id=account.stripe_subscription_id, first_failed_at__isnull=False
+    ).exclude(status__in=Invoice.UNPAID_DONE)
+    return unpaid.aggregate(oldest=Min("first_failed_at"))["oldest"]
+
+
+def _status_wanted(tenant: Tenant, account: BillingAccount, now: datetime) -> str:
+    if account.comped:
+        return Tenant.Status.ACTIVE
+    stripe_status = account.subscription_status
+    trial_running = tenant.trial_ends_at is not None and tenant.trial_ends_at > now
+    if stripe_status in LIVE:
+        if account.payment_failed_at is not None:
+            overdue = now - account.payment_failed_at >= timedelta(days=settings.BILLING_GRACE_DAYS)
+            return Tenant.Status.SUSPENDED if overdue else Tenant.Status.PAST_DUE
+        if stripe_status in ("past_due", "unpaid"):
+            return Tenant.Status.PAST_DUE
+        return Tenant.Status.TRIALING if stripe_status == "trialing" else Tenant.Status.ACTIVE
+    if stripe_status in ENDED:
+        return Tenant.Status.TRIALING if trial_running else Tenant.Status.CANCELLED
+    return Tenant.Status.TRIALING
+
+
+def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> None:
+    item = (subscription.get("items") or {}).get("data", [{}])[0]
+    plan = Plan.for_price_id((item.get("price") or {}).get("id", ""))
     updates = []
     if plan is not None and locked.plan != plan.slug:
         locked.plan = plan.slug
         updates.append("plan")
-        changed.append(f"plan {plan.slug}")
     trial_end = _ts(subscription.get("trial_end"))
-    if subscription["status"] == "trialing" and trial_end:
+    if subscription.get("status") == "trialing" and trial_end and locked.trial_ends_at != trial_end:
         locked.trial_ends_at = trial_end
         updates.append("trial_ends_at")
     if updates:
         locked.save(update_fields=[*updates, "updated_at"])
-    status = STRIPE_TO_STATUS.get(subscription["status"])
-    if status is not None and locked.status != Tenant.Status.SUSPENDED:
-        updated = tenant_services.tenant_billing_status_set(
-            tenant=locked,
-            status=status,
-            action="billing.subscription_cancelled"
-            if status == Tenant.Status.CANCELLED
-            else "billing.subscription_changed",
-            details={"subscription": subscription["id"], "stripe_status": subscription["status"], "plan": locked.plan},
-        )
-        if updated.status != locked.status:
-            changed.append(f"status {updated.status}")
-    return "applied: " + (", ".join(changed) or "no change")
 
 
-def _invoice_record(tenant: Tenant, invoice: dict, *, stale: bool) -> None:
-    """Keep the invoice for the Billing page; a late (stale) event may add an unknown invoice but never
-    overwrite what a newer event said."""
-    write = Invoice.objects.get_or_create if stale else Invoice.objects.update_or_create
-    write(
-        stripe_id=invoice["id"],
-        defaults={
-            "tenant": tenant,
-            "number": invoice.get("number") or "",
-            "status": invoice.get("status") or "",
-            "amount_due": invoice.get("amount_due") or 0,
-            "amount_paid": invoice.get("amount_paid") or 0,
-            "currency": invoice.get("currency") or "usd",
-            "created": _ts(invoice.get("created")) or timezone.now(),
-            "hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
-        },
-    )
+ACTIONS = {
+    Tenant.Status.PAST_DUE: "billing.payment_failed",
+    Tenant.Status.SUSPENDED: "billing.suspended_unpaid",
+    Tenant.Status.CANCELLED: "billing.subscription_cancelled",
+}
 
 
-@transaction.atomic
-def invoice_payment_failed(*, tenant: Tenant, invoice: dict, event_created: datetime) -> str:
-    """Past due at once, an email to the owner, and suspended once the grace period is over."""
-    account = _locked_account(tenant)
-    stale = _is_stale(account.invoice_event_at, event_created)
-    _invoice_record(tenant, invoice, stale=stale)
-    if stale:
-        return "ignored: older than the invoice state already applied"
-    account.invoice_event_at = event_created
-    account.payment_failed_at = account.payment_failed_at or event_created
-    account.save(update_fields=["invoice_event_at", "payment_failed_at"])
-    tenant_services.tenant_billing_status_set(
-        tenant=tenant,
-        status=Tenant.Status.PAST_DUE,
-        action="billing.payment_failed",
+def billing_status_recompute(
+    *, tenant: Tenant, account: BillingAccount, subscription: dict | None = None, now: datetime | None = None
+) -> str:
+    """Set status (and, from a subscription just read from Stripe, plan and Stripe trial end) from the
+    mirror. Call with the account locked."""
+    now = now or timezone.now()
+    account.payment_failed_at = _oldest_unpaid_failure(account)
+    account.save(update_fields=["payment_failed_at"])
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    previous = locked.status
+    if subscription is not None and not account.comped and subscription.get("status") in LIVE:
+        _plan_and_trial_follow(locked, subscription)
+    wanted = _status_wanted(locked, account, now)
+    if previous in (Tenant.Status.PAST_DUE, Tenant.Status.SUSPENDED) and wanted == Tenant.Status.ACTIVE:
+        action = "billing.invoice_paid"
+    else:
+        action = ACTIONS.get(wanted, "billing.subscription_changed")
+    updated = tenant_services.tenant_billing_status_set(
+        tenant=locked,
+        status=wanted,
+        action=action,
         details={
-            "invoice": invoice["id"],
-            "amount_due": invoice.get("amount_due"),
-            "attempt": invoice.get("attempt_count"),
+            "subscription": account.stripe_subscription_id,
+            "stripe_status": account.subscription_status,
+            "plan": locked.plan,
+            "payment_failed_at": account.payment_failed_at.isoformat() if account.payment_failed_at else None,
         },
     )
-    occasion = f"{invoice['id']}:{invoice.get('attempt_count') or 0}"
-    if notice_claim(tenant_id=tenant.pk, kind="payment_failed", occasion=occasion):
-        email_queue(kind="payment_failed", to=tenant.email, tenant=tenant, params={"invoice": invoice["id"]})
-    suspended = grace_enforce(tenant=tenant)
-    return "applied: past due" + (", suspended" if suspended else "")
+    return f"{updated.status}" + (f" (was {previous})" if updated.status != previous else "")
+
+
+# Events. Each reads the objects back from Stripe, mirrors them, then recomputes the workspace.
 
 
 @transaction.atomic
-def invoice_paid(*, tenant: Tenant, invoice: dict, event_created: datetime) -> str:
-    """Paying makes a past-due workspace active again and lifts a suspension non-payment caused (an
-    operator's suspension stays)."""
+def subscription_event_apply(*, tenant: Tenant, subscription_id: str) -> str:
+    """customer.subscription.* and checkout.session.completed: follow the customer's current subscription
+    (which may be another than the event's: a second subscription of the customer changes nothing while
+    the first is live)."""
     account = _locked_account(tenant)
-    stale = _is_stale(account.invoice_event_at, event_created)
-    _invoice_record(tenant, invoice, stale=stale)
-    _receipt_queue(tenant, invoice)
-    if stale:
-        return "ignored: older than the invoice state already applied"
-    account.invoice_event_at = event_created
-    account.payment_failed_at = None
-    account.save(update_fields=["invoice_event_at", "payment_failed_at"])
-    current = Tenant.objects.get(pk=tenant.pk)
-    unpaid = current.status == Tenant.Status.PAST_DUE or current.suspended_by == Tenant.SuspendedBy.BILLING
-    if not unpaid:
-        return "applied: invoice recorded"
-    tenant_services.tenant_billing_status_set(
-        tenant=current, status=Tenant.Status.ACTIVE, action="billing.invoice_paid", details={"invoice": invoice["id"]}
-    )
-    return "applied: active"
+    current = _subscription_mirror(account)
+    followed = f"follows {current['id']}" if current else "no subscription"
+    if current and subscription_id and current["id"] != subscription_id:
+        followed += f" (not {subscription_id})"
+    return f"applied: {followed}: " + billing_status_recompute(tenant=tenant, account=account, subscription=current)
 
 
-def _receipt_queue(tenant: Tenant, invoice: dict) -> None:
+@transaction.atomic
+def invoice_event_apply(*, tenant: Tenant, kind: str, invoice: dict, event_created: datetime) -> str:
+    """invoice.paid / payment_failed / payment_action_required: mirror the invoice as it is now, tell the
+    billing contact (once per invoice, or per failed attempt), then recompute."""
+    account = _locked_account(tenant)
+    failed_at = event_created if kind == "invoice.payment_failed" else None
+    mirrored = _invoice_mirror(tenant, invoice["id"], failed_at=failed_at)
+    current = _subscription_mirror(account)
+    if kind == "invoice.payment_failed" and mirrored.status not in Invoice.UNPAID_DONE:
+        occasion = f"{mirrored.stripe_id}:{invoice.get('attempt_count') or mirrored.attempt_count}"
+        if notice_claim(tenant_id=tenant.pk, kind="payment_failed", occasion=occasion):
+            email_queue(kind="payment_failed", to=tenant.email, tenant=tenant, params={"invoice": mirrored.stripe_id})
+    elif kind == "invoice.payment_action_required" and mirrored.status not in Invoice.UNPAID_DONE:
+        if notice_claim(tenant_id=tenant.pk, kind="payment_action_required", occasion=mirrored.stripe_id):
+            email_queue(
+                kind="payment_action_required", to=tenant.email, tenant=tenant, params={"invoice": mirrored.stripe_id}
+            )
+    elif kind == "invoice.paid" and mirrored.status == "paid":
+        _receipt_queue(tenant, mirrored, invoice)
+    result = billing_status_recompute(tenant=tenant, account=account, subscription=current)
+    return f"applied: invoice {mirrored.status}: {result}"
+
+
+def _receipt_queue(tenant: Tenant, invoice: Invoice, payload: dict) -> None:
     """One receipt per paid invoice (not for zero-amount invoices, such as a Stripe trial's first)."""
-    if not invoice.get("amount_paid") or not notice_claim(tenant_id=tenant.pk, kind="receipt", occasion=invoice["id"]):
+    if not invoice.amount_paid or not notice_claim(tenant_id=tenant.pk, kind="receipt", occasion=invoice.stripe_id):
         return
-    lines = (invoice.get("lines") or {}).get("data") or [{}]
-    period = lines[0].get("period") or {"start": invoice.get("period_start"), "end": invoice.get("period_end")}
+    lines = (payload.get("lines") or {}).get("data") or [{}]
+    period = lines[0].get("period") or {"start": payload.get("period_start"), "end": payload.get("period_end")}
+    start, end = _ts(period.get("start")), _ts(period.get("end"))
     params = {
-        "invoice": invoice["id"],
-        "period": [
-            _ts(period.get("start")).isoformat() if period.get("start") else None,
-            _ts(period.get("end")).isoformat() if period.get("end") else None,
-        ],
+        "invoice": invoice.stripe_id,
+        "period": [start.isoformat() if start else None, end.isoformat() if end else None],
     }
     email_queue(kind="payment_succeeded", to=tenant.email, tenant=tenant, params=params)
 
 
-def grace_enforce(*, tenant: Tenant, now: datetime | None = None) -> bool:
-    """Suspend the workspace if its unpaid invoice first failed BILLING_GRACE_DAYS ago or more."""
-    now = now or timezone.now()
-    account = account_for(tenant)
-    if account.payment_failed_at is None or account.comped:
-        return False
-    if now - account.payment_failed_at < timedelta(days=settings.BILLING_GRACE_DAYS):
-        return False
-    updated = tenant_services.tenant_billing_status_set(
-        tenant=tenant,
-        status=Tenant.Status.SUSPENDED,
-        action="billing.suspended_unpaid",
-        details={"payment_failed_at": account.payment_failed_at.isoformat(), "grace_days": settings.BILLING_GRACE_DAYS},
-    )
-    return updated.status == Tenant.Status.SUSPENDED
-
-
 def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
-    """Every past-due workspace whose grace period is over (the worker, hourly; `manage.py enforce_billing`)."""
+    """Suspend past-due workspaces whose oldest unpaid invoice first failed BILLING_GRACE_DAYS ago or more
+    (the worker, hourly; `manage.py enforce_billing`). Reads no Stripe: the mirror has what it needs."""
     suspended = []
     for account in BillingAccount.objects.filter(
         payment_failed_at__isnull=False, tenant__status=Tenant.Status.PAST_DUE
     ):
-        if grace_enforce(tenant=account.tenant, now=now):
-            suspended.append(account.tenant.subdomain)
+        with transaction.atomic():
+            locked = _locked_account(account.tenant)
+            if billing_status_recompute(tenant=locked.tenant, account=locked, now=now).startswith("suspended"):
+                suspended.append(locked.tenant.subdomain)
     return suspended
 
 
@@ -223,3 +265,18 @@ def plan_comp(*, tenant: Tenant, plan: Plan, actor: str, ip_address: str | None 
         details={"from": previous, "to": plan.slug},
     )
     return locked
+
+
+@transaction.atomic
+def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
+    """End a comp: the workspace follows its Stripe subscription (or its trial) again."""
+    account = _locked_account(tenant)
+    if not account.comped:
+        return tenant
+    account.comped = False
+    account.save(update_fields=["comped"])
+    tenant_services.audit_record(
+        tenant=tenant, actor=actor, action="billing.comp_lifted", ip_address=ip_address, details={"plan": tenant.plan}
+    )
+    billing_status_recompute(tenant=tenant, account=account)
+    return Tenant.objects.get(pk=tenant.pk)

@@ -92,3 +92,18 @@ def portal_session_create(*, account: BillingAccount, return_url: str, attempt: 
         idempotency_key=f"portal-{account.tenant_id}-{attempt}",
     )
     return session["url"]
+
+
+# Reading back: on every subscription or invoice event we ask Stripe for the object as it is now, so the
+# order in which events arrive stops mattering (Stripe's own advice). A failure here makes the webhook
+# answer 503, and Stripe delivers the event again later.
+
+
+def subscriptions_of(customer_id: str) -> list[dict]:
+    """The customer's subscriptions in every status, newest first."""
+    page = _call(stripe.Subscription.list, customer=customer_id, status="all", limit=20)
+    return sorted(page["data"], key=lambda sub: sub.get("created") or 0, reverse=True)
+
+
+def invoice_get(invoice_id: str) -> dict:
+    return _call(stripe.Invoice.retrieve, id=invoice_id)

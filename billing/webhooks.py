@@ -2,8 +2,9 @@
 (which holds the signing secret). Every delivery is logged as a dj-stripe WebhookEventTrigger; a valid
 one is turned into workspace state exactly once (BillingEvent, unique by event id).
 
-This is our view rather than dj-stripe's: dj-stripe's re-fetches every object from the Stripe API
-and, with DEBUG on, accepts a header that replaces the signing secret. We act on the signed payload."""
+This is our view rather than dj-stripe's: with DEBUG on, dj-stripe's accepts a header that replaces the
+signing secret. The payload says which objects changed; their state is read back from Stripe
+(billing.services), and when Stripe cannot be reached the answer is 503 so that Stripe retries."""
 
 import json
 import logging
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
-from billing import services
+from billing import services, stripe_api
 from billing.models import BillingAccount, BillingEvent
 from config.http import client_ip
 
@@ -28,7 +29,13 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.created",
     "customer.subscription.updated",
     "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "checkout.session.completed",
 }
+INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_action_required"}
+HANDLED_EVENTS = sorted(SUBSCRIPTION_EVENTS | INVOICE_EVENTS)
 
 
 @csrf_exempt
@@ -54,6 +61,12 @@ def stripe_webhook(request, uuid):
     trigger.valid = True
     try:
         event_process(event)
+    except stripe_api.BillingUnavailable as error:
+        # We could not read the objects back from Stripe: nothing was applied; Stripe delivers it again.
+        trigger.exception, trigger.traceback = str(error)[:128], format_exc()
+        trigger.save(update_fields=["valid", "exception", "traceback"])
+        logger.warning("stripe event %s not applied yet: %s", event.get("id"), error)
+        return HttpResponse("Stripe could not be reached; retry later", status=503)
     except Exception as error:
         # Stripe retries deliveries that fail; the trigger keeps the error for operators.
         trigger.exception, trigger.traceback = str(error)[:128], format_exc()
@@ -85,7 +98,7 @@ def event_process(event: dict) -> BillingEvent:
 def _apply(event: dict):
     kind = event.get("type", "")
     obj = (event.get("data") or {}).get("object") or {}
-    if kind not in SUBSCRIPTION_EVENTS | {"invoice.payment_failed", "invoice.paid", "checkout.session.completed"}:
+    if kind not in SUBSCRIPTION_EVENTS | INVOICE_EVENTS:
         return None, "ignored: not an event we act on"
     customer = obj.get("customer")
     account = (
@@ -99,11 +112,8 @@ def _apply(event: dict):
     claimed = (obj.get("metadata") or {}).get("tenant_id") or obj.get("client_reference_id")
     if claimed and claimed != str(tenant.pk):
         return tenant, "ignored: the object names another workspace than its customer's"
-    created = datetime.fromtimestamp(event["created"], tz=UTC)
     if kind in SUBSCRIPTION_EVENTS:
-        return tenant, services.subscription_apply(tenant=tenant, subscription=obj, event_created=created)
-    if kind == "invoice.payment_failed":
-        return tenant, services.invoice_payment_failed(tenant=tenant, invoice=obj, event_created=created)
-    if kind == "invoice.paid":
-        return tenant, services.invoice_paid(tenant=tenant, invoice=obj, event_created=created)
-    return tenant, "noted: the subscription events that follow set the state"
+        subscription_id = obj.get("subscription") if kind == "checkout.session.completed" else obj.get("id")
+        return tenant, services.subscription_event_apply(tenant=tenant, subscription_id=subscription_id or "")
+    created = datetime.fromtimestamp(event["created"], tz=UTC)
+    return tenant, services.invoice_event_apply(tenant=tenant, kind=kind, invoice=obj, event_created=created)

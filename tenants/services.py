@@ -184,8 +184,6 @@ def tenant_billing_status_set(
     locked = _locked_workspace(tenant)
     if locked.is_closed or locked.suspended_by == Tenant.SuspendedBy.OPERATOR:
         return locked
-    if locked.status == Tenant.Status.SUSPENDED and status == Tenant.Status.PAST_DUE:
-        return locked  # another failed payment does not lift a suspension for non-payment
     suspended_by = Tenant.SuspendedBy.BILLING if status == Tenant.Status.SUSPENDED else ""
     if locked.status == status and locked.suspended_by == suspended_by:
         return locked

@@ -47,10 +47,15 @@ def customer_of():
 
 
 @pytest.fixture
-def deliver(endpoint, settings):
-    """POST an event to the webhook URL, signed with the endpoint's secret (or `secret`)."""
+def deliver(endpoint, settings, fake_stripe):
+    """POST an event to the webhook URL, signed with the endpoint's secret (or `secret`). Unless `current`
+    is False, the event's object first becomes Stripe's current state of it (as when events arrive in
+    order); out-of-order tests put the current state themselves and deliver stale events."""
 
-    def post(event: dict, *, secret: str | None = None, signature: str | None = None):
+    def post(event: dict, *, secret: str | None = None, signature: str | None = None, current: bool = True):
+        obj = event["data"]["object"]
+        if current and obj.get("object") in ("subscription", "invoice"):
+            fake_stripe.put(obj)
         payload = json.dumps(event)
         header = signature if signature is not None else sign(payload, secret or endpoint.secret)
         return host_client(settings.BASE_DOMAIN).post(
@@ -84,11 +89,13 @@ def subscription(
     sub_id: str = "sub_test1",
     cancel_at_period_end: bool = False,
     trial_end: int | None = None,
+    created: int | None = None,
 ) -> dict:
     now = int(time.time())
     return {
         "id": sub_id,
         "object": "subscription",
+        "created": created or now,
         "customer": customer,
         "status": status,
         "cancel_at_period_end": cancel_at_period_end,
@@ -110,7 +117,13 @@ def subscription(
 
 
 def invoice(
-    customer: str, *, inv_id: str = "in_test1", status: str = "open", amount: int = 4900, attempt: int = 1
+    customer: str,
+    *,
+    inv_id: str = "in_test1",
+    status: str = "open",
+    amount: int = 4900,
+    attempt: int = 1,
+    sub_id: str = "sub_test1",
 ) -> dict:
     return {
         "id": inv_id,
@@ -123,6 +136,6 @@ def invoice(
         "currency": "usd",
         "attempt_count": attempt,
         "created": int(time.time()),
-        "subscription": "sub_test1",
+        "subscription": sub_id,
         "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
     }

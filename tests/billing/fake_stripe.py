@@ -20,6 +20,13 @@ class FakeStripe(stripe.HTTPClient):
         self.requests: list[dict] = []
         self.down = False
         self._ids = itertools.count(1)
+        # Stripe's current state of the objects tests put here: what retrieve and list calls answer.
+        self.objects: dict[str, dict] = {}
+
+    def put(self, obj: dict) -> dict:
+        """Make `obj` the current state of its object at Stripe (a copy: later changes to `obj` do not leak)."""
+        self.objects[obj["id"]] = json.loads(json.dumps(obj))
+        return obj
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parts = urlsplit(url)
@@ -31,6 +38,9 @@ class FakeStripe(stripe.HTTPClient):
             raise stripe.APIConnectionError("Could not connect to Stripe (fake outage).")
         n = next(self._ids)
         route = (method.upper(), parts.path)
+        found = self._read(route, params)
+        if found is not None:
+            return found
         if route == ("POST", "/v1/customers"):
             body = {
                 "id": f"cus_test{n}",
@@ -84,6 +94,34 @@ class FakeStripe(stripe.HTTPClient):
             }
             return json.dumps(error), 404, {"request-id": f"req_{n}"}
         return json.dumps(body), 200, {"request-id": f"req_{n}"}
+
+    def _read(self, route: tuple[str, str], params: dict):
+        """GET /v1/subscriptions?customer=..., GET /v1/subscriptions/<id>, GET /v1/invoices/<id>."""
+        method, path = route
+        if method != "GET":
+            return None
+        if path == "/v1/subscriptions":
+            subscriptions = [
+                obj
+                for obj in self.objects.values()
+                if obj.get("object") == "subscription" and obj.get("customer") == params.get("customer")
+            ]
+            listing = {"object": "list", "url": path, "has_more": False, "data": subscriptions}
+            return json.dumps(listing), 200, {"request-id": "req_list"}
+        for prefix in ("/v1/subscriptions/", "/v1/invoices/"):
+            if path.startswith(prefix):
+                obj = self.objects.get(path.removeprefix(prefix))
+                if obj is None:
+                    error = {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "resource_missing",
+                            "message": "No such object",
+                        }
+                    }
+                    return json.dumps(error), 404, {"request-id": "req_missing"}
+                return json.dumps(obj), 200, {"request-id": "req_get"}
+        return None
 
     def close(self):
         pass

@@ -96,12 +96,12 @@ def test_suspension_and_reactivation_are_announced_to_the_owner(acme):
 def test_a_failed_retry_while_suspended_for_non_payment_keeps_it_suspended_and_quiet(acme, cus, deliver):
     from django.utils import timezone
 
-    from billing.models import BillingAccount
+    from billing.models import Invoice
     from tenants.models import Tenant
 
     deliver(event("customer.subscription.created", subscription(cus)))
     deliver(event("invoice.payment_failed", invoice(cus, attempt=1)))
-    BillingAccount.objects.filter(tenant=acme).update(payment_failed_at=timezone.now() - timedelta(days=30))
+    Invoice.objects.filter(stripe_id="in_test1").update(first_failed_at=timezone.now() - timedelta(days=30))
     from billing.services import grace_enforce_all
 
     grace_enforce_all()

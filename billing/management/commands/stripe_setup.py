@@ -7,16 +7,10 @@ from django.urls import reverse
 from djstripe.models import WebhookEndpoint
 
 from billing import stripe_api
+from billing.webhooks import HANDLED_EVENTS
 from tenants.links import public_url
 
-EVENTS = [
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-]
+EVENTS = HANDLED_EVENTS  # exactly the events billing/webhooks.py acts on
 
 
 class Command(BaseCommand):
