@@ -26,7 +26,7 @@ def _trial_context_for(tenant: Tenant, ends_at: datetime) -> dict:
 
 def _payment_failed(email) -> dict:
     invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
-    if invoice is None or invoice.status in ("paid", "void"):
+    if invoice is None or invoice.status in Invoice.UNPAID_DONE:
         raise EmailObsolete("the invoice was paid or voided since")
     account = BillingAccount.objects.filter(tenant=email.tenant).first()
     failed_at = account.payment_failed_at if account else None
@@ -37,6 +37,13 @@ def _payment_failed(email) -> dict:
         "pay_url": invoice.hosted_invoice_url,
         "suspend_on": suspend_on,
     }
+
+
+def _payment_action_required(email) -> dict:
+    invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
+    if invoice is None or invoice.status in Invoice.UNPAID_DONE:
+        raise EmailObsolete("the invoice was paid or voided since")
+    return {**workspace_context(email.tenant), "amount": invoice.amount_display, "pay_url": invoice.hosted_invoice_url}
 
 
 def _payment_succeeded(email) -> dict:
@@ -103,6 +110,19 @@ register(
             "amount": money(4900, "usd"),
             "pay_url": "https://invoice.stripe.com/i/sample",
             "suspend_on": _now_plus(settings.BILLING_GRACE_DAYS),
+        },
+    )
+)
+register(
+    EmailKind(
+        name="payment_action_required",
+        label="Payment needs the card holder's confirmation",
+        essential=True,
+        build=_payment_action_required,
+        sample=lambda: {
+            **workspace_context(sample_workspace()),
+            "amount": money(4900, "usd"),
+            "pay_url": "https://invoice.stripe.com/i/sample",
         },
     )
 )

@@ -144,8 +144,8 @@ def test_the_template_previews_show_every_email(operator_client):
     body = page.content.decode()
     for kind in registry.kinds():
         assert f'id="{kind.name}"' in body
-    assert len(registry.kinds()) == 12
-    assert body.count('srcdoc="&lt;!doctype html&gt;') == 12  # the whole HTML part, escaped into the frame
+    assert len(registry.kinds()) == 13
+    assert body.count('srcdoc="&lt;!doctype html&gt;') == 13  # the whole HTML part, escaped into the frame
     assert "Preview email templates" in operator_client.get("/admin/notifications/emaillog/").content.decode()
 
 

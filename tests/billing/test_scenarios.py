@@ -1,0 +1,153 @@
+"""The billing issue's numbered scenarios: Stripe-shaped events through the signed webhook view, with the
+fake Stripe answering what the objects look like now. Each failed before the read-back model."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing.models import BillingAccount, Invoice
+from tenants.models import Tenant
+from tests.billing.conftest import event, invoice, subscription
+from tests.conftest import logged_in_client
+from tests.support.queue import jobs_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(make_workspace, priced_plans):
+    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
+
+
+@pytest.fixture
+def cus(acme, customer_of):
+    return customer_of(acme, "cus_acme")
+
+
+def trial_over(tenant) -> None:
+    Tenant.objects.filter(pk=tenant.pk).update(trial_ends_at=timezone.now() - timedelta(days=1))
+
+
+def state(tenant) -> tuple[str, str]:
+    tenant.refresh_from_db()
+    return tenant.status, tenant.suspended_by
+
+
+def test_2_a_second_subscription_does_not_decide_while_the_first_is_live(acme, cus, deliver):
+    trial_over(acme)
+    t = int(time.time())
+    sub_a = subscription(cus, sub_id="sub_A", created=t - 100)
+    sub_b = subscription(cus, sub_id="sub_B", created=t - 50)
+    deliver(event("customer.subscription.created", sub_a))
+    deliver(event("customer.subscription.created", sub_b))
+    deliver(event("customer.subscription.deleted", {**sub_a, "status": "canceled"}))
+    assert state(acme) == ("active", "")  # it follows sub_B, still live
+    assert BillingAccount.objects.get(tenant=acme).stripe_subscription_id == "sub_B"
+    deliver(event("customer.subscription.deleted", {**sub_b, "status": "canceled"}))
+    assert state(acme) == ("cancelled", "")
+
+
+def test_3_paying_the_invoice_of_a_dead_subscription_does_not_reactivate(acme, cus, deliver, settings):
+    settings.BILLING_GRACE_DAYS = 0
+    trial_over(acme)
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("invoice.payment_failed", invoice(cus)))
+    assert state(acme) == ("suspended", "billing")
+    deliver(event("customer.subscription.deleted", subscription(cus, status="canceled")))
+    deliver(event("invoice.paid", invoice(cus, status="paid")))
+    assert state(acme) == ("cancelled", "")  # billing-only access: choose a plan again
+    assert logged_in_client(acme).get("/").status_code == 402
+
+
+@pytest.mark.parametrize("order", ["failed first", "paid first"])
+def test_4_failures_are_tracked_per_invoice(acme, cus, deliver, order):
+    deliver(event("customer.subscription.created", subscription(cus)))
+    failed_a = event("invoice.payment_failed", invoice(cus, inv_id="in_A"))
+    paid_b = event("invoice.paid", invoice(cus, inv_id="in_B", status="paid"))
+    for e in (failed_a, paid_b) if order == "failed first" else (paid_b, failed_a):
+        deliver(e)
+    assert state(acme) == ("past_due", "")  # in_A is still unpaid, whatever in_B did
+    account = BillingAccount.objects.get(tenant=acme)
+    assert account.payment_failed_at == Invoice.objects.get(stripe_id="in_A").first_failed_at
+    deliver(event("invoice.paid", invoice(cus, inv_id="in_A", status="paid")))
+    assert state(acme) == ("active", "")
+    assert BillingAccount.objects.get(tenant=acme).payment_failed_at is None
+
+
+def test_4_the_grace_clock_runs_from_the_oldest_unpaid_failure(acme, cus, deliver, settings):
+    settings.BILLING_GRACE_DAYS = 3
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("invoice.payment_failed", invoice(cus, inv_id="in_old")))
+    deliver(event("invoice.payment_failed", invoice(cus, inv_id="in_new")))
+    Invoice.objects.filter(stripe_id="in_old").update(first_failed_at=timezone.now() - timedelta(days=4))
+    from billing.services import grace_enforce_all
+
+    assert grace_enforce_all() == ["acme"]
+    assert state(acme) == ("suspended", "billing")
+    deliver(event("invoice.paid", invoice(cus, inv_id="in_old", status="paid")))
+    assert state(acme) == ("past_due", "")  # in_new failed just now: its own grace period runs
+
+
+@pytest.mark.parametrize("order", ["in order", "reversed"])
+def test_5_same_second_events_in_any_order_end_in_stripes_current_state(acme, cus, deliver, fake_stripe, order):
+    trial_over(acme)
+    t = int(time.time())
+    created = event("customer.subscription.created", subscription(cus, status="incomplete"), created=t)
+    updated = event("customer.subscription.updated", subscription(cus, status="active"), created=t)
+    fake_stripe.put(updated["data"]["object"])  # what Stripe says now
+    for e in (created, updated) if order == "in order" else (updated, created):
+        assert deliver(e, current=False).status_code == 200
+    assert state(acme) == ("active", "")
+
+
+def test_5_when_stripe_cannot_be_reached_the_webhook_answers_503_and_applies_nothing(acme, cus, deliver, fake_stripe):
+    fake_stripe.down = True
+    response = deliver(event("customer.subscription.created", subscription(cus)))
+    assert response.status_code == 503
+    assert state(acme) == ("trialing", "")
+    from billing.models import BillingEvent
+
+    assert not BillingEvent.objects.exists()  # Stripe's retry will be applied in full
+    fake_stripe.down = False
+    assert deliver(event("customer.subscription.created", subscription(cus))).status_code == 200
+    assert state(acme) == ("active", "")
+
+
+def test_6_a_late_failure_after_cancellation_does_not_restore_access(acme, cus, deliver):
+    trial_over(acme)
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("customer.subscription.deleted", subscription(cus, status="canceled")))
+    deliver(event("invoice.payment_failed", invoice(cus)))
+    assert state(acme) == ("cancelled", "")
+
+
+def test_7_an_expired_first_payment_during_the_local_trial_keeps_the_trial(acme, cus, deliver):
+    deliver(event("customer.subscription.created", subscription(cus, status="incomplete")))
+    deliver(event("customer.subscription.updated", subscription(cus, status="incomplete_expired")))
+    assert state(acme) == ("trialing", "")
+    assert logged_in_client(acme).get("/").status_code == 200
+
+
+def test_9_a_comp_holds_until_an_operator_lifts_it(acme, cus, deliver, priced_plans):
+    from billing.services import plan_comp, plan_comp_lift
+
+    plan_comp(tenant=acme, plan=priced_plans["scale"], actor="op@example.com")
+    deliver(event("customer.subscription.updated", subscription(cus, status="past_due", price="price_starter_month")))
+    acme.refresh_from_db()
+    assert (acme.status, acme.plan) == ("active", "scale")
+    trial_over(acme)
+    plan_comp_lift(tenant=acme, actor="op@example.com")
+    assert state(acme) == ("past_due", "")  # now it follows Stripe again
+
+
+def test_payment_action_required_emails_the_payment_link_once(acme, cus, deliver):
+    deliver(event("customer.subscription.created", subscription(cus)))
+    needs_action = invoice(cus, inv_id="in_sca")
+    deliver(event("invoice.payment_action_required", needs_action))
+    deliver(event("invoice.payment_action_required", needs_action))
+    jobs_run()
+    emails = [m for m in mail.outbox if m.tags == ["payment_action_required"]]
+    assert len(emails) == 1 and "https://invoice.stripe.com/i/in_sca" in emails[0].body
