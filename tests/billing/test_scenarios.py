@@ -101,6 +101,7 @@ def test_5_same_second_events_in_any_order_end_in_stripes_current_state(acme, cu
     for e in (created, updated) if order == "in order" else (updated, created):
         assert deliver(e, current=False).status_code == 200
     assert state(acme) == ("active", "")
+    assert BillingAccount.objects.get(tenant=acme).subscription_status == "active"
 
 
 def test_5_when_stripe_cannot_be_reached_the_webhook_answers_503_and_applies_nothing(acme, cus, deliver, fake_stripe):
