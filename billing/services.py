@@ -30,7 +30,7 @@ from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
 from tenants.models import Tenant
 
-LIVE = ("trialing", "active", "past_due", "unpaid")
+LIVE = stripe_api.LIVE_STATUSES
 ENDED = ("incomplete_expired", "canceled", "paused")
 
 

@@ -2,8 +2,11 @@
 error type (`BillingUnavailable`) for anything that goes wrong on the way, so views can show a "try
 again" page instead of a 500."""
 
+from datetime import timedelta
+
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
 from billing.models import BillingAccount, Plan
 
@@ -14,6 +17,16 @@ class BillingUnavailable(Exception):
 
 class BillingNotConfigured(BillingUnavailable):
     pass
+
+
+class SubscriptionExists(Exception):
+    """The customer already has a subscription that pays (or is about to): a new Checkout would bill twice."""
+
+
+# Stripe subscription statuses in which the customer pays, or will: the workspace follows such a one.
+LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid")
+# Stripe needs a Checkout trial to end at least 48 hours ahead; with less left, the first charge is at once.
+CHECKOUT_TRIAL_MINIMUM = timedelta(hours=48)
 
 
 def configured() -> bool:
@@ -68,28 +81,46 @@ def checkout_session_create(
     if not price:
         raise BillingUnavailable(f"The {plan.name} plan has no Stripe price for {interval}ly billing yet.")
     tenant = account.tenant
+    customer = customer_ensure(account)
+    pending = [sub for sub in subscriptions_of(customer) if sub.get("status") in (*LIVE_STATUSES, "incomplete")]
+    if pending:
+        raise SubscriptionExists(pending[0]["id"])
     metadata = {"tenant_id": str(tenant.pk), "plan": plan.slug, "djstripe_subscriber": str(tenant.pk)}
+    subscription_data = {"metadata": metadata}
+    trial_end = tenant.trial_ends_at if tenant.status == tenant.Status.TRIALING else None
+    if trial_end and trial_end - timezone.now() >= CHECKOUT_TRIAL_MINIMUM:
+        subscription_data["trial_end"] = int(trial_end.timestamp())  # the trial's remaining days are kept
     session = _call(
         stripe.checkout.Session.create,
         mode="subscription",
-        customer=customer_ensure(account),
+        customer=customer,
         client_reference_id=str(tenant.pk),
         line_items=[{"price": price, "quantity": 1}],
         success_url=success_url,
         cancel_url=cancel_url,
         metadata=metadata,
-        subscription_data={"metadata": metadata},
+        subscription_data=subscription_data,
         idempotency_key=f"checkout-{tenant.pk}-{plan.slug}-{interval}-{attempt}",
     )
     return session["url"]
 
 
-def portal_session_create(*, account: BillingAccount, return_url: str, attempt: str) -> str:
+def portal_session_create(*, account: BillingAccount, return_url: str, attempt: str, change_plan: bool = False) -> str:
+    """The Customer Portal; with `change_plan`, straight to changing the plan of the current subscription
+    (Stripe shows the prorated amount before the owner confirms)."""
+    params = {}
+    if change_plan and account.stripe_subscription_id:
+        params["flow_data"] = {
+            "type": "subscription_update",
+            "subscription_update": {"subscription": account.stripe_subscription_id},
+            "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+        }
     session = _call(
         stripe.billing_portal.Session.create,
         customer=customer_ensure(account),
         return_url=return_url,
-        idempotency_key=f"portal-{account.tenant_id}-{attempt}",
+        idempotency_key=f"portal-{account.tenant_id}-{attempt}{'-plan' if params else ''}",
+        **params,
     )
     return session["url"]
 

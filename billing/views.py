@@ -35,6 +35,8 @@ def billing(request):
         "invoices": tenant.invoices.all()[:24],
         "configured": stripe_api.configured(),
         "payment_required": payment_required(tenant),
+        # A live subscription changes plan in the Portal; a new Checkout would start a second one.
+        "subscribed": account.subscription_status in stripe_api.LIVE_STATUSES,
     }
     return render(request, "billing/billing.html", context)
 
@@ -56,6 +58,13 @@ def checkout(request):
             cancel_url=workspace_url(request.tenant.subdomain, "/billing/return/?result=cancel"),
             attempt=request.POST.get("attempt") or uuid.uuid4().hex,
         )
+    except stripe_api.SubscriptionExists:
+        messages.info(
+            request,
+            "You already have a subscription, so a new one would bill you twice. Change its plan with "
+            "“Change plan” below; Stripe shows the prorated amount before you confirm.",
+        )
+        return redirect("billing:billing")
     except stripe_api.BillingUnavailable as error:
         return _unavailable(request, error)
     return redirect(url)
@@ -69,6 +78,7 @@ def portal(request):
             account=account_for(request.tenant),
             return_url=workspace_url(request.tenant.subdomain, "/billing/"),
             attempt=request.POST.get("attempt") or uuid.uuid4().hex,
+            change_plan=request.POST.get("flow") == "change_plan",
         )
     except stripe_api.BillingUnavailable as error:
         return _unavailable(request, error)

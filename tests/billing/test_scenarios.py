@@ -152,3 +152,39 @@ def test_payment_action_required_emails_the_payment_link_once(acme, cus, deliver
     jobs_run()
     emails = [m for m in mail.outbox if m.tags == ["payment_action_required"]]
     assert len(emails) == 1 and "https://invoice.stripe.com/i/in_sca" in emails[0].body
+
+
+def test_1_a_subscribed_owner_cannot_start_a_second_subscription(acme, cus, deliver, fake_stripe):
+    deliver(event("customer.subscription.created", subscription(cus, price="price_growth_month")))
+    owner = logged_in_client(acme)
+    page = owner.get("/billing/").content.decode()
+    assert "Change plan" in page and "Choose plan (monthly)" not in page
+    response = owner.post("/billing/checkout/", {"plan": "scale", "interval": "month"}, follow=True)
+    assert "already have a subscription" in response.content.decode()
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []  # no second subscription, whatever is posted
+    change = owner.post("/billing/portal/", {"flow": "change_plan", "attempt": "a1"})
+    assert change["Location"].startswith("https://billing.stripe.com/")
+    [portal] = fake_stripe.calls("POST", "/v1/billing_portal/sessions")
+    assert portal["params"]["flow_data[type]"] == "subscription_update"
+    assert portal["params"]["flow_data[subscription_update][subscription]"] == "sub_test1"
+
+
+def test_1_checkout_is_refused_even_when_our_mirror_missed_the_subscription(acme, cus, fake_stripe):
+    fake_stripe.put(subscription(cus, status="active"))  # Stripe knows it; no webhook reached us yet
+    response = logged_in_client(acme).post("/billing/checkout/", {"plan": "scale", "interval": "month"}, follow=True)
+    assert "already have a subscription" in response.content.decode()
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions") == []
+
+
+def test_11_checkout_keeps_the_remaining_trial(acme, cus, fake_stripe):
+    acme.refresh_from_db()
+    logged_in_client(acme).post("/billing/checkout/", {"plan": "growth", "interval": "month"})
+    [checkout] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    assert checkout["params"]["subscription_data[trial_end]"] == str(int(acme.trial_ends_at.timestamp()))
+
+
+def test_11_with_less_than_two_days_left_the_first_charge_is_at_once(acme, cus, fake_stripe):
+    Tenant.objects.filter(pk=acme.pk).update(trial_ends_at=timezone.now() + timedelta(hours=30))
+    logged_in_client(acme).post("/billing/checkout/", {"plan": "growth", "interval": "month"})
+    [checkout] = fake_stripe.calls("POST", "/v1/checkout/sessions")
+    assert "subscription_data[trial_end]" not in checkout["params"]  # Stripe needs 48 hours ahead
