@@ -280,3 +280,61 @@ def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None)
     )
     billing_status_recompute(tenant=tenant, account=account)
     return Tenant.objects.get(pk=tenant.pk)
+
+
+# Closing, reopening and purging a workspace (tenants/services.py queues these by name; billing/tasks.py)
+
+WORKSPACE_CLOSED_TASK = tenant_services.WORKSPACE_CLOSED_TASK
+WORKSPACE_REOPENED_TASK = tenant_services.WORKSPACE_REOPENED_TASK
+CUSTOMER_PURGED_TASK = tenant_services.CUSTOMER_PURGED_TASK
+
+
+def _live_subscriptions(customer_id: str) -> list[dict]:
+    return [sub for sub in stripe_api.subscriptions_of(customer_id) if sub.get("status") in (*LIVE, "incomplete")]
+
+
+def renewal_stop(*, tenant: Tenant) -> list[str]:
+    """The workspace was closed: its subscriptions end at the period already paid, with no new charge.
+    Raises BillingUnavailable when Stripe cannot be reached (the queue retries)."""
+    account = account_for(tenant)
+    tenant.refresh_from_db()
+    if not tenant.is_closed or not account.stripe_customer_id:
+        return []
+    stopped = []
+    for sub in _live_subscriptions(account.stripe_customer_id):
+        if not sub.get("cancel_at_period_end"):
+            stripe_api.subscription_cancel_at_period_end(sub["id"], cancel=True)
+            stopped.append(sub["id"])
+    if stopped:
+        tenant_services.audit_record(
+            tenant=tenant, actor="system", action="billing.renewal_stopped", details={"subscriptions": stopped}
+        )
+    return stopped
+
+
+def renewal_resume(*, tenant: Tenant) -> list[str]:
+    """The workspace was reopened within its grace period: subscriptions still running renew again (one
+    that already ended stays ended; the owner subscribes again on the Billing page)."""
+    account = account_for(tenant)
+    tenant.refresh_from_db()
+    if tenant.is_closed or not account.stripe_customer_id:
+        return []
+    resumed = []
+    for sub in _live_subscriptions(account.stripe_customer_id):
+        if sub.get("cancel_at_period_end"):
+            stripe_api.subscription_cancel_at_period_end(sub["id"], cancel=False)
+            resumed.append(sub["id"])
+    if resumed:
+        tenant_services.audit_record(
+            tenant=tenant, actor="system", action="billing.renewal_resumed", details={"subscriptions": resumed}
+        )
+    return resumed
+
+
+def customer_subscriptions_cancel(*, customer_id: str) -> list[str]:
+    """The workspace was purged: end every subscription of its customer now."""
+    cancelled = []
+    for sub in _live_subscriptions(customer_id):
+        stripe_api.subscription_cancel(sub["id"])
+        cancelled.append(sub["id"])
+    return cancelled

@@ -138,3 +138,18 @@ def subscriptions_of(customer_id: str) -> list[dict]:
 
 def invoice_get(invoice_id: str) -> dict:
     return _call(stripe.Invoice.retrieve, id=invoice_id)
+
+
+def subscription_cancel_at_period_end(subscription_id: str, *, cancel: bool) -> dict:
+    """Stop (or resume) renewal: the subscription runs to the end of the period already paid."""
+    return _call(
+        stripe.Subscription.modify,
+        id=subscription_id,
+        cancel_at_period_end=cancel,
+        idempotency_key=f"renewal-{subscription_id}-{'stop' if cancel else 'resume'}-{timezone.now():%Y%m%d%H}",
+    )
+
+
+def subscription_cancel(subscription_id: str) -> dict:
+    """End it now (the workspace is deleted): no further invoice."""
+    return _call(stripe.Subscription.cancel, subscription_exposed_id=subscription_id)

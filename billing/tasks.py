@@ -1,8 +1,14 @@
 """Periodic billing work: trial reminders and the grace period of unpaid invoices."""
 
+from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from billing import reminders, services
+from tenants.models import Tenant
+
+# Calls to Stripe that must happen eventually: a dozen tries over about two and a half hours, then a
+# failed job in the admin with its error and a Retry action.
+STRIPE_RETRY = RetryStrategy(max_attempts=12, wait=60, exponential_wait=2)
 
 
 @app.periodic(cron="5 * * * *")
@@ -24,3 +30,20 @@ def enforce_grace(timestamp: int) -> list[str]:
     """Hourly: suspend workspaces still unpaid BILLING_GRACE_DAYS after a failed payment (`manage.py
     enforce_billing`)."""
     return services.grace_enforce_all()
+
+
+@app.task(name=services.WORKSPACE_CLOSED_TASK, queue="billing", retry=STRIPE_RETRY)
+def workspace_closed(*, tenant_id: int) -> list[str]:
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return services.renewal_stop(tenant=tenant) if tenant else []
+
+
+@app.task(name=services.WORKSPACE_REOPENED_TASK, queue="billing", retry=STRIPE_RETRY)
+def workspace_reopened(*, tenant_id: int) -> list[str]:
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return services.renewal_resume(tenant=tenant) if tenant else []
+
+
+@app.task(name=services.CUSTOMER_PURGED_TASK, queue="billing", retry=STRIPE_RETRY)
+def customer_purged(*, customer_id: str) -> list[str]:
+    return services.customer_subscriptions_cancel(customer_id=customer_id)

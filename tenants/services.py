@@ -6,16 +6,24 @@ Views, admin actions, management commands and (later) background tasks all call 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from core.queue import defer
 from legal import services as legal_services
 from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants import pool
 from tenants.models import AuditEvent, Domain, Tenant
+
+# Billing's side of a workspace's closing, reopening and purge: jobs queued by name in the same
+# transaction (billing/tasks.py defines them; billing sits above tenants, so no import).
+WORKSPACE_CLOSED_TASK = "billing.workspace_closed"
+WORKSPACE_REOPENED_TASK = "billing.workspace_reopened"
+CUSTOMER_PURGED_TASK = "billing.customer_purged"
 
 
 class SubdomainUnavailable(Exception):
@@ -278,6 +286,7 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},
     )
     email_queue(kind="workspace_closed", to=locked.owner_email, tenant=locked)
+    defer(WORKSPACE_CLOSED_TASK, tenant_id=locked.pk)  # billing stops the subscription's renewal
     return locked
 
 
@@ -293,6 +302,7 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
     audit_record(
         tenant=locked, actor=actor, action="tenant.reopened", ip_address=ip_address, details={"to": locked.status}
     )
+    defer(WORKSPACE_REOPENED_TASK, tenant_id=locked.pk)  # billing resumes the renewal
     return locked
 
 
@@ -314,10 +324,22 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
             "closed_at": locked.closed_at.isoformat(),
         },
     )
+    customer_id = _stripe_customer_of(locked)
+    if customer_id:
+        defer(CUSTOMER_PURGED_TASK, customer_id=customer_id)  # billing ends its subscriptions now
     Domain.objects.filter(tenant=locked).delete()
     EmailLog.objects.filter(tenant=locked).delete()  # addresses of its people: its data, deleted with it
     connection.set_schema_to_public()
     locked.delete(force_drop=True)
+
+
+def _stripe_customer_of(tenant: Tenant) -> str:
+    """The workspace's Stripe customer id, read through the billing account's reverse relation (billing sits
+    above tenants: no import)."""
+    try:
+        return tenant.billing.stripe_customer_id or ""
+    except ObjectDoesNotExist:
+        return ""
 
 
 def tenants_purge_due(*, actor: str = "system") -> list[str]:

@@ -96,8 +96,18 @@ class FakeStripe(stripe.HTTPClient):
         return json.dumps(body), 200, {"request-id": f"req_{n}"}
 
     def _read(self, route: tuple[str, str], params: dict):
-        """GET /v1/subscriptions?customer=..., GET /v1/subscriptions/<id>, GET /v1/invoices/<id>."""
+        """GET /v1/subscriptions?customer=..., GET /v1/subscriptions/<id>, GET /v1/invoices/<id>; and changes
+        of a stored subscription: POST /v1/subscriptions/<id> (cancel_at_period_end), DELETE (cancel now)."""
         method, path = route
+        if method in ("POST", "DELETE") and path.startswith("/v1/subscriptions/"):
+            sub = self.objects.get(path.removeprefix("/v1/subscriptions/"))
+            if sub is None:
+                return None
+            if method == "DELETE":
+                sub["status"] = "canceled"
+            elif "cancel_at_period_end" in params:
+                sub["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
+            return json.dumps(sub), 200, {"request-id": "req_change"}
         if method != "GET":
             return None
         if path == "/v1/subscriptions":
