@@ -17,6 +17,7 @@ A comp (an operator's) makes it active whatever Stripe says; closed workspaces a
 are never touched by billing.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -29,6 +30,8 @@ from billing.models import BillingAccount, Invoice, Plan
 from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
 from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 LIVE = stripe_api.LIVE_STATUSES
 ENDED = ("incomplete_expired", "canceled", "paused")
@@ -338,3 +341,32 @@ def customer_subscriptions_cancel(*, customer_id: str) -> list[str]:
         stripe_api.subscription_cancel(sub["id"])
         cancelled.append(sub["id"])
     return cancelled
+
+
+def billing_reconcile(*, now: datetime | None = None) -> list[str]:
+    """Read every customer's subscriptions back from Stripe and recompute its workspace, fixing whatever the
+    webhooks missed (the worker, nightly; `manage.py billing_reconcile`). Returns what changed; a customer
+    Stripe cannot be read for is reported and left as it was."""
+    changes = []
+    for account in (
+        BillingAccount.objects.exclude(stripe_customer_id=None).exclude(stripe_customer_id="").select_related("tenant")
+    ):
+        tenant = account.tenant
+        if not tenant.is_workspace:
+            continue
+        before = (tenant.status, tenant.plan, account.stripe_subscription_id, account.subscription_status)
+        try:
+            with transaction.atomic():
+                locked = _locked_account(tenant)
+                current = _subscription_mirror(locked)
+                billing_status_recompute(tenant=tenant, account=locked, subscription=current, now=now)
+        except stripe_api.BillingUnavailable as error:
+            changes.append(f"{tenant.subdomain}: not checked ({error})")
+            continue
+        tenant.refresh_from_db()
+        account.refresh_from_db()
+        after = (tenant.status, tenant.plan, account.stripe_subscription_id, account.subscription_status)
+        if after != before:
+            changes.append(f"{tenant.subdomain}: {before} -> {after}")
+            logger.warning("billing reconcile changed %s: %s -> %s", tenant.subdomain, before, after)
+    return changes

@@ -153,3 +153,8 @@ def subscription_cancel_at_period_end(subscription_id: str, *, cancel: bool) -> 
 def subscription_cancel(subscription_id: str) -> dict:
     """End it now (the workspace is deleted): no further invoice."""
     return _call(stripe.Subscription.cancel, subscription_exposed_id=subscription_id)
+
+
+def invoice_preview(*, customer_id: str, subscription_id: str) -> dict:
+    """The subscription's next invoice as Stripe will issue it: proration, discounts and tax included."""
+    return _call(stripe.Invoice.create_preview, customer=customer_id, subscription=subscription_id)

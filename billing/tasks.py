@@ -47,3 +47,10 @@ def workspace_reopened(*, tenant_id: int) -> list[str]:
 @app.task(name=services.CUSTOMER_PURGED_TASK, queue="billing", retry=STRIPE_RETRY)
 def customer_purged(*, customer_id: str) -> list[str]:
     return services.customer_subscriptions_cancel(customer_id=customer_id)
+
+
+@app.periodic(cron="20 2 * * *")
+@app.task(name="billing.reconcile", queue="maintenance", queueing_lock="billing-reconcile")
+def reconcile(timestamp: int) -> list[str]:
+    """Nightly: every customer read back from Stripe (`manage.py billing_reconcile`)."""
+    return services.billing_reconcile()

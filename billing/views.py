@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.permissions import role_required
 from billing import stripe_api
-from billing.models import Plan
+from billing.models import Plan, money
 from billing.selectors import payment_required, plan_for
 from billing.services import account_for
 from tenants.links import workspace_url
@@ -23,15 +24,12 @@ def billing(request):
     tenant = request.tenant
     account = account_for(tenant)
     plan = plan_for(tenant)
-    next_amount = None
-    if plan and account.subscription_status in ("active", "trialing", "past_due") and not account.cancel_at_period_end:
-        next_amount = plan.yearly_price if account.interval == "year" else plan.monthly_price
     context = {
         "tenant": tenant,
         "account": account,
         "plan": plan,
         "plans": Plan.objects.public(),
-        "next_amount": next_amount,
+        "next_invoice": _next_invoice(account),
         "invoices": tenant.invoices.all()[:24],
         "configured": stripe_api.configured(),
         "payment_required": payment_required(tenant),
@@ -39,6 +37,25 @@ def billing(request):
         "subscribed": account.subscription_status in stripe_api.LIVE_STATUSES,
     }
     return render(request, "billing/billing.html", context)
+
+
+def _next_invoice(account) -> dict | None:
+    """Stripe's preview of the next invoice ({"amount", "date"}), {"unavailable": True} when Stripe cannot
+    be asked right now, None when nothing renews."""
+    renews = account.subscription_status in stripe_api.LIVE_STATUSES and not account.cancel_at_period_end
+    if not renews or not stripe_api.configured():
+        return None
+    try:
+        preview = stripe_api.invoice_preview(
+            customer_id=account.stripe_customer_id, subscription_id=account.stripe_subscription_id
+        )
+    except stripe_api.BillingUnavailable:
+        return {"unavailable": True}
+    when = preview.get("next_payment_attempt") or preview.get("period_end")
+    return {
+        "amount": money(preview.get("amount_due") or 0, preview.get("currency") or "usd"),
+        "date": datetime.fromtimestamp(when, tz=UTC) if when else None,
+    }
 
 
 @role_required(User.Role.OWNER)

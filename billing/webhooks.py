@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from traceback import format_exc
 
 import stripe
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
@@ -100,6 +101,9 @@ def _apply(event: dict):
     obj = (event.get("data") or {}).get("object") or {}
     if kind not in SUBSCRIPTION_EVENTS | INVOICE_EVENTS:
         return None, "ignored: not an event we act on"
+    if bool(event.get("livemode")) != settings.STRIPE_LIVE_MODE:
+        mode = "live" if event.get("livemode") else "test"
+        return None, f"ignored: a {mode}-mode event, and STRIPE_LIVE_MODE is {settings.STRIPE_LIVE_MODE}"
     customer = obj.get("customer")
     account = (
         BillingAccount.objects.select_related("tenant").filter(stripe_customer_id=customer).first()

@@ -99,6 +99,21 @@ class FakeStripe(stripe.HTTPClient):
         """GET /v1/subscriptions?customer=..., GET /v1/subscriptions/<id>, GET /v1/invoices/<id>; and changes
         of a stored subscription: POST /v1/subscriptions/<id> (cancel_at_period_end), DELETE (cancel now)."""
         method, path = route
+        if (method, path) == ("POST", "/v1/invoices/create_preview"):
+            preview = self.objects.get(f"preview:{params.get('customer')}")
+            if preview is None:
+                error = {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "invoice_upcoming_none",
+                        "message": "No upcoming invoice",
+                    }
+                }
+                return json.dumps(error), 404, {"request-id": "req_none"}
+            return json.dumps(preview), 200, {"request-id": "req_preview"}
+        if method == "DELETE" and path.startswith("/v1/webhook_endpoints/"):
+            deleted = {"id": path.rsplit("/", 1)[1], "object": "webhook_endpoint", "deleted": True}
+            return json.dumps(deleted), 200, {"request-id": "req_deleted"}
         if method in ("POST", "DELETE") and path.startswith("/v1/subscriptions/"):
             sub = self.objects.get(path.removeprefix("/v1/subscriptions/"))
             if sub is None:

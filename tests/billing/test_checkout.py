@@ -136,3 +136,24 @@ def test_a_workspace_sees_only_its_own_invoices(make_workspace, priced_plans, cu
     deliver(event("invoice.paid", invoice(customer_of(b), inv_id="in_bravo0002", status="paid")))
     body = logged_in_client(a).get("/billing/").content.decode()
     assert "INV-0001" in body and "INV-0002" not in body
+
+
+def test_the_next_invoice_is_stripes_preview_in_its_currency(acme, fake_stripe, priced_plans, customer_of, deliver):
+    from tests.billing.conftest import event, subscription
+
+    cus = customer_of(acme, "cus_acme")
+    deliver(event("customer.subscription.created", subscription(cus)))
+    fake_stripe.objects["preview:cus_acme"] = {
+        "id": "upcoming_in_1",
+        "object": "invoice",
+        "amount_due": 123456,  # a prorated upgrade with tax
+        "currency": "eur",
+        "next_payment_attempt": 1_798_761_600,  # 1 January 2027
+    }
+    page = logged_in_client(acme).get("/billing/").content.decode()
+    assert "1,234.56 EUR" in page and "1 Jan 2027" in page
+    [preview] = fake_stripe.calls("POST", "/v1/invoices/create_preview")
+    assert preview["params"] == {"customer": "cus_acme", "subscription": "sub_test1"}
+    fake_stripe.down = True
+    page = logged_in_client(acme).get("/billing/")
+    assert page.status_code == 200 and "Stripe could not be reached" in page.content.decode()

@@ -7,6 +7,7 @@ from djstripe.models import WebhookEndpoint
 
 from accounts.models import User
 from billing.models import BillingAccount, BillingEvent
+from billing.webhooks import HANDLED_EVENTS
 from tenants.models import AuditEvent, Tenant
 from tests.billing.conftest import event, subscription
 from tests.conftest import PASSWORD, add_member, host_client, logged_in_client
@@ -86,11 +87,21 @@ def test_stripe_setup_creates_the_endpoint_and_stores_its_secret(fake_stripe):
     [created] = fake_stripe.calls("POST", "/v1/webhook_endpoints")
     endpoint = WebhookEndpoint.objects.get()
     assert created["params"]["url"] == f"http://localhost/stripe/webhook/{endpoint.djstripe_uuid}/"
-    assert created["params"]["enabled_events[0]"] == "checkout.session.completed"
+    subscribed = sorted(value for key, value in created["params"].items() if key.startswith("enabled_events"))
+    assert subscribed == HANDLED_EVENTS  # exactly the events the webhook acts on
     assert endpoint.secret.startswith("whsec_")
     call_command("stripe_setup")  # idempotent
     assert len(fake_stripe.calls("POST", "/v1/webhook_endpoints")) == 1
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_stripe_setup_replace_deletes_the_old_endpoint(fake_stripe):
+    call_command("stripe_setup")
+    old = WebhookEndpoint.objects.get()
+    call_command("stripe_setup", replace=True)
+    new = WebhookEndpoint.objects.get()
+    assert new.id != old.id and new.djstripe_uuid != old.djstripe_uuid
+    assert len(fake_stripe.calls("DELETE", f"/v1/webhook_endpoints/{old.id}")) == 1
 
 
 def test_stripe_setup_needs_keys(settings):

@@ -188,3 +188,20 @@ def test_11_with_less_than_two_days_left_the_first_charge_is_at_once(acme, cus, 
     logged_in_client(acme).post("/billing/checkout/", {"plan": "growth", "interval": "month"})
     [checkout] = fake_stripe.calls("POST", "/v1/checkout/sessions")
     assert "subscription_data[trial_end]" not in checkout["params"]  # Stripe needs 48 hours ahead
+
+
+def test_reconcile_fixes_what_the_webhooks_missed(acme, cus, deliver, fake_stripe, make_workspace, customer_of, capsys):
+    from django.core.management import call_command
+
+    trial_over(acme)
+    deliver(event("customer.subscription.created", subscription(cus)))
+    assert state(acme) == ("active", "")
+    fake_stripe.put(subscription(cus, status="canceled"))  # cancelled in Stripe; the webhook never arrived
+    quiet = make_workspace("quiet")
+    customer_of(quiet, "cus_quiet")  # a customer with no subscription: nothing to change
+    call_command("billing_reconcile")
+    assert state(acme) == ("cancelled", "")
+    output = capsys.readouterr().out
+    assert "acme: ('active'" in output and "'cancelled'" in output and "quiet" not in output
+    call_command("billing_reconcile")
+    assert "0 workspace(s) changed" in capsys.readouterr().out

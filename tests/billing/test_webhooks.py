@@ -258,3 +258,11 @@ def test_webhooks_only_exist_on_the_public_host(acme, deliver, endpoint):
         f"/stripe/webhook/{endpoint.djstripe_uuid}/", data="{}", content_type="application/json"
     )
     assert response.status_code == 404
+
+
+def test_an_event_of_the_other_mode_changes_nothing(acme, cus, deliver):
+    live = event("customer.subscription.created", subscription(cus))
+    live["livemode"] = True  # a live-mode event reaching a test-mode site (STRIPE_LIVE_MODE=false)
+    assert deliver(live).status_code == 200
+    assert status(acme) == "trialing"
+    assert "live-mode event" in BillingEvent.objects.get().result

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--replace", action="store_true", help="Create a new endpoint even if one exists.")
+        parser.add_argument(
+            "--replace", action="store_true", help="Create a new endpoint and delete the old one (in Stripe too)."
+        )
 
     def handle(self, *args, replace, **options):
         if not stripe_api.configured():
@@ -55,3 +57,17 @@ class Command(BaseCommand):
             djstripe_uuid=endpoint_uuid,
         )
         self.stdout.write(f"Created webhook endpoint {created['id']} at {url}; its signing secret is stored.")
+        if existing:
+            # The old endpoint would go on receiving every event (and its secret stay valid): delete it.
+            try:
+                stripe.WebhookEndpoint.delete(
+                    existing.id, api_key=settings.STRIPE_SECRET_KEY, stripe_version=settings.STRIPE_API_VERSION
+                )
+            except stripe.InvalidRequestError:
+                pass  # already gone in Stripe
+            except stripe.StripeError as error:
+                raise CommandError(
+                    f"Created the new endpoint, but Stripe refused to delete {existing.id}: {error}"
+                ) from error
+            existing.delete()
+            self.stdout.write(f"Deleted the old endpoint {existing.id}.")
