@@ -131,7 +131,7 @@ class TenantAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
     action_form = TenantActionForm
-    actions = ["suspend", "activate", "extend_trial", "trial_end_set", "comp_plan", "reopen"]
+    actions = ["suspend", "activate", "extend_trial", "trial_end_set", "comp_plan", "comp_lift", "reopen"]
     inlines = [DomainInline, BillingAccountInline, EmailLogInline, AuditEventInline]
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
@@ -246,6 +246,10 @@ class TenantAdmin(admin.ModelAdmin):
             return billing_services.plan_comp(tenant=tenant, plan=plan, actor=actor, ip_address=ip_address)
 
         self._each(request, queryset, comp, f"comped the {plan.name} plan")
+
+    @admin.action(description="Lift the comp of selected workspaces (they follow Stripe again)")
+    def comp_lift(self, request, queryset):
+        self._each(request, queryset, billing_services.plan_comp_lift, "follow Stripe again")
 
     @admin.action(description="Reopen selected closed workspaces (during their grace period)")
     def reopen(self, request, queryset):

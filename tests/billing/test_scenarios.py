@@ -144,6 +144,18 @@ def test_9_a_comp_holds_until_an_operator_lifts_it(acme, cus, deliver, priced_pl
     assert state(acme) == ("past_due", "")  # now it follows Stripe again
 
 
+def test_9_operators_lift_a_comp_from_the_admin(acme, cus, deliver, priced_plans, operator_client):
+    from billing.models import BillingAccount
+    from billing.services import plan_comp
+
+    plan_comp(tenant=acme, plan=priced_plans["scale"], actor="op@example.com")
+    response = operator_client.post(
+        "/admin/tenants/tenant/", {"action": "comp_lift", "_selected_action": [acme.pk], "index": 0}
+    )
+    assert response.status_code == 302
+    assert BillingAccount.objects.get(tenant=acme).comped is False
+
+
 def test_payment_action_required_emails_the_payment_link_once(acme, cus, deliver):
     deliver(event("customer.subscription.created", subscription(cus)))
     needs_action = invoice(cus, inv_id="in_sca")
