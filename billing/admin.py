@@ -1,13 +1,27 @@
 from django.contrib import admin
+from djstripe import models as djstripe_models
+from djstripe.admin import admin as djstripe_admin
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
 from billing.models import BillingEvent, Invoice, Plan
 from core.admin_base import ReadOnlyAdmin
 
-# dj-stripe registers ~50 model admins with add and change forms over its mirror tables, which we do
-# not sync (we act on signed webhook payloads). Hide them, and show what operators need instead.
+# dj-stripe registers ~50 model admins with add and change forms. We mirror five kinds of object with its
+# sync (billing/services.py): keep its pages for those, read-only (Stripe is the source of truth), and
+# hide the rest.
 for model in [m for m in admin.site._registry if m._meta.app_label == "djstripe"]:
     admin.site.unregister(model)
+
+MIRRORED = [
+    (djstripe_models.Customer, djstripe_admin.CustomerAdmin),
+    (djstripe_models.Subscription, djstripe_admin.SubscriptionAdmin),
+    (djstripe_models.Invoice, djstripe_admin.InvoiceAdmin),
+    (djstripe_models.Price, djstripe_admin.PriceAdmin),
+    (djstripe_models.Product, djstripe_admin.ProductAdmin),
+]
+for model, dj_stripe_admin in MIRRORED:
+    read_only = type(f"ReadOnly{dj_stripe_admin.__name__}", (ReadOnlyAdmin, dj_stripe_admin), {"actions": []})
+    admin.site.register(model, read_only)
 
 
 @admin.register(Plan)

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from djstripe import models as djstripe_models
 
 from billing import stripe_api
 from billing.models import BillingAccount, Invoice, Plan
@@ -58,8 +59,12 @@ def current_subscription(subscriptions: list[dict]) -> dict | None:
 
 
 def _subscription_mirror(account: BillingAccount) -> dict | None:
-    """Read the customer's subscriptions from Stripe and record the current one on the account."""
-    subscription = current_subscription(stripe_api.subscriptions_of(account.stripe_customer_id))
+    """Read the customer's subscriptions from Stripe, mirror them into dj-stripe's tables (customer,
+    subscriptions, prices, products: what the admin shows) and record the current one on the account."""
+    subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
+    for subscription in subscriptions:
+        stripe_api.djstripe_sync(djstripe_models.Subscription, subscription)
+    subscription = current_subscription(subscriptions)
     if subscription is None:
         return None
     item = (subscription.get("items") or {}).get("data", [{}])[0]
@@ -77,6 +82,7 @@ def _invoice_mirror(tenant: Tenant, invoice_id: str, *, failed_at: datetime | No
     """Read the invoice from Stripe and record it; `failed_at` (a payment_failed event's time) starts its
     failure clock unless it is paid already or started before."""
     data = stripe_api.invoice_get(invoice_id)
+    stripe_api.djstripe_sync(djstripe_models.Invoice, stripe_api.without_lines(data))
     invoice, _ = Invoice.objects.update_or_create(
         stripe_id=data["id"],
         defaults={

@@ -158,3 +158,21 @@ def subscription_cancel(subscription_id: str) -> dict:
 def invoice_preview(*, customer_id: str, subscription_id: str) -> dict:
     """The subscription's next invoice as Stripe will issue it: proration, discounts and tax included."""
     return _call(stripe.Invoice.create_preview, customer=customer_id, subscription=subscription_id)
+
+
+def djstripe_sync(model, data):
+    """Mirror a Stripe object into dj-stripe's table with its own sync (which fetches related objects: the
+    customer, prices, products). Any Stripe error on the way is BillingUnavailable, like our own calls."""
+    try:
+        return model.sync_from_stripe_data(data, api_key=_client_options()["api_key"])
+    except stripe.StripeError as error:
+        raise BillingUnavailable(str(error)) from error
+
+
+def without_lines(invoice):
+    """The invoice without its line items: dj-stripe 2.11 iterates them in a way stripe-python 15's objects
+    refuse ("StripeObject is not iterable"). The lines stay readable in the invoice's stripe_data at Stripe;
+    the mirror keeps totals, status and links."""
+    data = invoice.to_dict() if hasattr(invoice, "to_dict") else dict(invoice)
+    data.pop("lines", None)
+    return stripe.Invoice.construct_from(data, _client_options()["api_key"])

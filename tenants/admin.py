@@ -3,8 +3,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from billing import reminders
 from billing import services as billing_services
@@ -56,6 +57,7 @@ class BillingAccountInline(admin.StackedInline):
     can_delete = False
     fields = [
         "stripe_customer_id",
+        "stripe_mirror",
         "stripe_subscription_id",
         "subscription_status",
         "interval",
@@ -69,6 +71,21 @@ class BillingAccountInline(admin.StackedInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Stripe mirror")
+    def stripe_mirror(self, account):
+        """Links to dj-stripe's mirror of this workspace's customer, subscriptions and invoices."""
+        if not account.stripe_customer_id:
+            return "-"
+        links = [
+            (reverse("admin:djstripe_customer_changelist") + f"?id={account.stripe_customer_id}", "customer"),
+            (
+                reverse("admin:djstripe_subscription_changelist") + f"?customer__id={account.stripe_customer_id}",
+                "subscriptions",
+            ),
+            (reverse("admin:djstripe_invoice_changelist") + f"?customer__id={account.stripe_customer_id}", "invoices"),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
 class AuditEventInline(admin.TabularInline):

@@ -7,7 +7,7 @@ import pytest
 from djstripe.models import WebhookEndpoint
 
 from billing.models import BillingAccount, Plan
-from tests.billing.fake_stripe import sign
+from tests.billing.fake_stripe import customer_object, price_object, sign
 from tests.conftest import host_client
 
 _event_ids = itertools.count(1)
@@ -37,10 +37,13 @@ def endpoint(db):
 
 
 @pytest.fixture
-def customer_of():
+def customer_of(fake_stripe):
+    """Give the workspace a Stripe customer (ours and, in the fake, Stripe's)."""
+
     def link(tenant, customer_id: str | None = None) -> str:
         customer_id = customer_id or f"cus_{tenant.subdomain}"
         BillingAccount.objects.update_or_create(tenant=tenant, defaults={"stripe_customer_id": customer_id})
+        fake_stripe.put(customer_object(customer_id, tenant=tenant))
         return customer_id
 
     return link
@@ -105,14 +108,24 @@ def subscription(
         "metadata": {},
         "items": {
             "object": "list",
+            "url": f"/v1/subscription_items?subscription={sub_id}",
+            "has_more": False,
             "data": [
                 {
-                    "id": "si_test1",
+                    "id": f"si_{sub_id}",
                     "object": "subscription_item",
-                    "price": {"id": price, "object": "price", "recurring": {"interval": interval}, "unit_amount": 4900},
+                    "created": now,
+                    "metadata": {},
+                    "quantity": 1,
+                    "subscription": sub_id,
+                    "price": price_object(price),
                 }
             ],
         },
+        "livemode": False,
+        "collection_method": "charge_automatically",
+        "billing_cycle_anchor": now,
+        "start_date": created or now,
     }
 
 
@@ -138,4 +151,17 @@ def invoice(
         "created": int(time.time()),
         "subscription": sub_id,
         "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
+        "livemode": False,
+        "lines": {"object": "list", "url": f"/v1/invoices/{inv_id}/lines", "has_more": False, "data": []},
+        "charge": None,
+        "payment_intent": None,
+        "period_start": int(time.time()),
+        "period_end": int(time.time()),
+        "subtotal": amount,
+        "total": amount,
+        "paid": status == "paid",
+        "auto_advance": status != "paid",
+        "collection_method": "charge_automatically",
+        "billing_reason": "subscription_cycle",
+        "metadata": {},
     }

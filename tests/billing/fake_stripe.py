@@ -11,6 +11,86 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 
+ACCOUNT = {
+    "id": "acct_portal_test",
+    "object": "account",
+    "business_profile": {"name": "Portal"},
+    "charges_enabled": True,
+    "country": "US",
+    "default_currency": "usd",
+    "details_submitted": True,
+    "email": "billing@example.com",
+    "payouts_enabled": True,
+    "settings": {"branding": {}, "dashboard": {"display_name": "Portal"}},
+    "type": "standard",
+    "metadata": {},
+}
+
+
+def price_object(price_id: str, *, unit_amount: int = 4900) -> dict:
+    """A whole Stripe Price for one of the test plans' ids (price_<plan>_<month|year>)."""
+    parts = price_id.split("_")
+    interval = parts[-1] if parts[-1] in ("month", "year") else "month"
+    product = "prod_" + "_".join(parts[1:-1] or ["plan"])
+    return {
+        "id": price_id,
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": 1_700_000_000,
+        "currency": "usd",
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
+        "nickname": None,
+        "product": product,
+        "recurring": {"interval": interval, "interval_count": 1, "usage_type": "licensed", "trial_period_days": None},
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "recurring",
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": str(unit_amount),
+    }
+
+
+def product_object(product_id: str) -> dict:
+    return {
+        "id": product_id,
+        "object": "product",
+        "active": True,
+        "created": 1_700_000_000,
+        "description": None,
+        "images": [],
+        "livemode": False,
+        "metadata": {},
+        "name": product_id.removeprefix("prod_").replace("_", " ").title(),
+        "statement_descriptor": None,
+        "type": "service",
+        "unit_label": None,
+        "url": None,
+    }
+
+
+def customer_object(customer_id: str, *, tenant) -> dict:
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "balance": 0,
+        "created": 1_700_000_000,
+        "currency": "usd",
+        "delinquent": False,
+        "email": tenant.email,
+        "invoice_settings": {"custom_fields": None, "default_payment_method": None, "footer": None},
+        "livemode": False,
+        "metadata": {"tenant_id": str(tenant.pk), "djstripe_subscriber": str(tenant.pk)},
+        "name": tenant.business_name,
+    }
+
+
+def _list(url: str, data: list) -> dict:
+    return {"object": "list", "url": url, "has_more": False, "data": data}
+
 
 class FakeStripe(stripe.HTTPClient):
     name = "fake-stripe"
@@ -125,15 +205,22 @@ class FakeStripe(stripe.HTTPClient):
             return json.dumps(sub), 200, {"request-id": "req_change"}
         if method != "GET":
             return None
+        if path == "/v1/account":
+            return json.dumps(ACCOUNT), 200, {"request-id": "req_account"}
+        if path.startswith("/v1/products/") and path.endswith("/features"):
+            return json.dumps(_list(path, [])), 200, {"request-id": "req_features"}
+        if path.startswith("/v1/prices/") and path.removeprefix("/v1/prices/") not in self.objects:
+            self.put(price_object(path.removeprefix("/v1/prices/")))
+        if path.startswith("/v1/products/") and path.removeprefix("/v1/products/") not in self.objects:
+            self.put(product_object(path.removeprefix("/v1/products/")))
         if path == "/v1/subscriptions":
             subscriptions = [
                 obj
                 for obj in self.objects.values()
                 if obj.get("object") == "subscription" and obj.get("customer") == params.get("customer")
             ]
-            listing = {"object": "list", "url": path, "has_more": False, "data": subscriptions}
-            return json.dumps(listing), 200, {"request-id": "req_list"}
-        for prefix in ("/v1/subscriptions/", "/v1/invoices/"):
+            return json.dumps(_list(path, subscriptions)), 200, {"request-id": "req_list"}
+        for prefix in ("/v1/subscriptions/", "/v1/invoices/", "/v1/customers/", "/v1/prices/", "/v1/products/"):
             if path.startswith(prefix):
                 obj = self.objects.get(path.removeprefix(prefix))
                 if obj is None:

@@ -217,3 +217,29 @@ def test_reconcile_fixes_what_the_webhooks_missed(acme, cus, deliver, fake_strip
     assert "acme: ('active'" in output and "'cancelled'" in output and "quiet" not in output
     call_command("billing_reconcile")
     assert "0 workspace(s) changed" in capsys.readouterr().out
+
+
+def test_dj_stripe_mirrors_the_customer_subscription_and_invoices_shown_in_the_admin(
+    acme, cus, deliver, operator_client
+):
+    from djstripe import models as djstripe_models
+
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("invoice.paid", invoice(cus, status="paid")))
+    customer = djstripe_models.Customer.objects.get(id="cus_acme")
+    assert customer.subscriber == acme
+    assert djstripe_models.Subscription.objects.get(id="sub_test1").customer == customer
+    assert djstripe_models.Invoice.objects.get(id="in_test1").customer == customer
+    assert djstripe_models.Price.objects.filter(id="price_growth_month").exists()
+
+    page = operator_client.get(f"/admin/tenants/tenant/{acme.pk}/change/").content.decode()
+    assert "/admin/djstripe/subscription/?customer__id=cus_acme" in page
+    for path in ("customer", "subscription", "invoice", "price", "product"):
+        listing = operator_client.get(f"/admin/djstripe/{path}/")
+        assert listing.status_code == 200, path
+    detail = operator_client.get(
+        f"/admin/djstripe/subscription/{djstripe_models.Subscription.objects.get().pk}/change/"
+    )
+    assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()  # read-only
+    subs = operator_client.get("/admin/djstripe/subscription/?customer__id=cus_acme").content.decode()
+    assert "sub_test1" in subs
