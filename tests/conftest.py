@@ -115,7 +115,7 @@ def fake_stripe(settings):
     """Stripe keys set and stripe-python talking to a fake that speaks Stripe's wire format."""
     import stripe
 
-    from tests.billing.fake_stripe import FakeStripe
+    from billing.fake_stripe import FakeStripeClient as FakeStripe
 
     settings.STRIPE_SECRET_KEY = "sk_test_" + "F4keKeyForTests0123456789"
     previous = stripe.default_http_client

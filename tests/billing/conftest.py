@@ -6,8 +6,8 @@ import uuid
 import pytest
 from djstripe.models import WebhookEndpoint
 
+from billing.fake_stripe import customer_object, invoice_object, sign, subscription_object
 from billing.models import BillingAccount, Plan
-from tests.billing.fake_stripe import customer_object, price_object, sign
 from tests.conftest import host_client
 
 _event_ids = itertools.count(1)
@@ -43,7 +43,8 @@ def customer_of(fake_stripe):
     def link(tenant, customer_id: str | None = None) -> str:
         customer_id = customer_id or f"cus_{tenant.subdomain}"
         BillingAccount.objects.update_or_create(tenant=tenant, defaults={"stripe_customer_id": customer_id})
-        fake_stripe.put(customer_object(customer_id, tenant=tenant))
+        metadata = {"tenant_id": str(tenant.pk), "djstripe_subscriber": str(tenant.pk)}
+        fake_stripe.put(customer_object(customer_id, email=tenant.email, name=tenant.business_name, metadata=metadata))
         return customer_id
 
     return link
@@ -88,45 +89,20 @@ def subscription(
     *,
     status: str = "active",
     price: str = "price_growth_month",
-    interval: str = "month",
     sub_id: str = "sub_test1",
     cancel_at_period_end: bool = False,
     trial_end: int | None = None,
     created: int | None = None,
 ) -> dict:
-    now = int(time.time())
-    return {
-        "id": sub_id,
-        "object": "subscription",
-        "created": created or now,
-        "customer": customer,
-        "status": status,
-        "cancel_at_period_end": cancel_at_period_end,
-        "current_period_start": now,
-        "current_period_end": now + 30 * 86400,
-        "trial_end": trial_end,
-        "metadata": {},
-        "items": {
-            "object": "list",
-            "url": f"/v1/subscription_items?subscription={sub_id}",
-            "has_more": False,
-            "data": [
-                {
-                    "id": f"si_{sub_id}",
-                    "object": "subscription_item",
-                    "created": now,
-                    "metadata": {},
-                    "quantity": 1,
-                    "subscription": sub_id,
-                    "price": price_object(price),
-                }
-            ],
-        },
-        "livemode": False,
-        "collection_method": "charge_automatically",
-        "billing_cycle_anchor": now,
-        "start_date": created or now,
-    }
+    return subscription_object(
+        customer,
+        sub_id=sub_id,
+        price=price,
+        status=status,
+        created=created,
+        trial_end=trial_end,
+        cancel_at_period_end=cancel_at_period_end,
+    )
 
 
 def invoice(
@@ -138,30 +114,4 @@ def invoice(
     attempt: int = 1,
     sub_id: str = "sub_test1",
 ) -> dict:
-    return {
-        "id": inv_id,
-        "object": "invoice",
-        "customer": customer,
-        "status": status,
-        "number": f"INV-{inv_id[-4:]}",
-        "amount_due": amount,
-        "amount_paid": amount if status == "paid" else 0,
-        "currency": "usd",
-        "attempt_count": attempt,
-        "created": int(time.time()),
-        "subscription": sub_id,
-        "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
-        "livemode": False,
-        "lines": {"object": "list", "url": f"/v1/invoices/{inv_id}/lines", "has_more": False, "data": []},
-        "charge": None,
-        "payment_intent": None,
-        "period_start": int(time.time()),
-        "period_end": int(time.time()),
-        "subtotal": amount,
-        "total": amount,
-        "paid": status == "paid",
-        "auto_advance": status != "paid",
-        "collection_method": "charge_automatically",
-        "billing_reason": "subscription_cycle",
-        "metadata": {},
-    }
+    return invoice_object(customer, inv_id=inv_id, sub_id=sub_id, status=status, amount=amount, attempt=attempt)

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
 
+from billing.fake_stripe import sign
 from billing.models import BillingAccount, BillingEvent, Invoice
 from tenants import services as tenant_services
 from tenants.models import AuditEvent, Tenant
 from tests.billing.conftest import event, invoice, subscription
-from tests.billing.fake_stripe import sign
 from tests.conftest import add_member, host_client, logged_in_client, workspace_client
 from tests.support.queue import outbox
 
