@@ -155,7 +155,7 @@ def invoice_object(
         "object": "invoice",
         "customer": customer,
         "status": status,
-        "number": f"INV-{inv_id[-4:]}",
+        "number": "INV-" + inv_id.split("_", 1)[-1].upper(),
         "amount_due": amount,
         "amount_paid": amount if status == "paid" else 0,
         "currency": "usd",
@@ -311,7 +311,7 @@ class FakeStripeAPI:
             self.objects.pop(endpoint_id, None)
             return 200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
         if (method, path) == ("POST", "/v1/invoices/create_preview"):
-            preview = self.objects.get(f"preview:{params.get('customer')}")
+            preview = self.objects.get(f"preview:{params.get('customer')}") or self._preview(params.get("subscription"))
             return (200, preview) if preview else _error(404, "No upcoming invoice", "invoice_upcoming_none")
         if method in ("POST", "DELETE") and path.startswith("/v1/subscriptions/"):
             sub = self.objects.get(path.removeprefix("/v1/subscriptions/"))
@@ -325,6 +325,23 @@ class FakeStripeAPI:
         if method == "GET":
             return self._get(path, params)
         return _error(404, f"Unrecognized request URL ({method} {path})")
+
+    def _preview(self, subscription_id: str | None) -> dict | None:
+        """The next invoice of a renewing subscription: its price, at the end of the current period."""
+        sub = self.objects.get(subscription_id or "")
+        if not sub or sub.get("cancel_at_period_end") or sub.get("status") not in ("trialing", "active", "past_due"):
+            return None
+        price = sub["items"]["data"][0]["price"]
+        return {
+            "id": f"upcoming_in_{sub['id']}",
+            "object": "invoice",
+            "customer": sub["customer"],
+            "subscription": sub["id"],
+            "amount_due": price["unit_amount"],
+            "currency": price["currency"],
+            "next_payment_attempt": sub["current_period_end"],
+            "period_end": sub["current_period_end"],
+        }
 
     def _get(self, path: str, params: dict) -> tuple[int, dict]:
         if path == "/v1/account":

@@ -44,6 +44,7 @@ def http_client_install() -> None:
     Tests replace it with a fake that speaks Stripe's wire format."""
     stripe.default_http_client = stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS)
     stripe.max_network_retries = 0
+    stripe.api_base = settings.STRIPE_API_BASE
 
 
 def _call(function, **params):
@@ -155,9 +156,17 @@ def subscription_cancel(subscription_id: str) -> dict:
     return _call(stripe.Subscription.cancel, subscription_exposed_id=subscription_id)
 
 
-def invoice_preview(*, customer_id: str, subscription_id: str) -> dict:
-    """The subscription's next invoice as Stripe will issue it: proration, discounts and tax included."""
-    return _call(stripe.Invoice.create_preview, customer=customer_id, subscription=subscription_id)
+def invoice_preview(*, customer_id: str, subscription_id: str) -> dict | None:
+    """The subscription's next invoice as Stripe will issue it (proration, discounts and tax included), or
+    None when there is none."""
+    try:
+        return stripe.Invoice.create_preview(**_client_options(), customer=customer_id, subscription=subscription_id)
+    except stripe.InvalidRequestError as error:
+        if error.code == "invoice_upcoming_none":
+            return None
+        raise BillingUnavailable(str(error)) from error
+    except stripe.StripeError as error:
+        raise BillingUnavailable(str(error)) from error
 
 
 def djstripe_sync(model, data):

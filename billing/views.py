@@ -51,6 +51,8 @@ def _next_invoice(account) -> dict | None:
         )
     except stripe_api.BillingUnavailable:
         return {"unavailable": True}
+    if preview is None:
+        return None
     when = preview.get("next_payment_attempt") or preview.get("period_end")
     return {
         "amount": money(preview.get("amount_due") or 0, preview.get("currency") or "usd"),

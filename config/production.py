@@ -26,6 +26,10 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):
         problems.append("EMAIL_BACKEND must be a real provider (an anymail backend), not the console")
+    if settings.get("STRIPE_FAKE"):
+        problems.append("STRIPE_FAKE must be off (it serves a fake Stripe that accepts any payment)")
+    if not str(settings.get("STRIPE_API_BASE", "")).startswith("https://"):
+        problems.append("STRIPE_API_BASE must be Stripe's https:// API")
     return problems
 
 

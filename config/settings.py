@@ -271,8 +271,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 
 # Stripe (dj-stripe). Without STRIPE_SECRET_KEY billing pages say billing is not configured.
+# STRIPE_FAKE=1 (development only; production refuses it) serves a fake Stripe at /fake-stripe/ and points
+# everything at it: billing works offline, Checkout to webhook to an active workspace.
+STRIPE_FAKE = env.bool("STRIPE_FAKE", default=False)
+STRIPE_FAKE_STORE = BASE_DIR / ".data" / "fake-stripe.json" if STRIPE_FAKE and not IS_TEST else None
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_FakeStripeForDevelopment000" if STRIPE_FAKE else "")
+# Where stripe-python (and so dj-stripe) sends API calls: Stripe's own, or a Stripe-compatible server.
+STRIPE_API_BASE = env.str(
+    "STRIPE_API_BASE", default=f"{APP_URL}/fake-stripe" if STRIPE_FAKE else "https://api.stripe.com"
+).rstrip("/")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2024-06-20")
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=10)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from billing import fake_stripe_views
 from billing.webhooks import stripe_webhook
 from tenants import views as tenant_views
 
@@ -20,4 +21,8 @@ urlpatterns = [
     # The email provider's delivery events (bounces, complaints), behind ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("notifications.urls")),
     path("", include("legal.urls")),
+    # The fake Stripe: 404 unless STRIPE_FAKE (development only; production refuses it).
+    path("fake-stripe/v1/<path:path>", fake_stripe_views.api),
+    path("fake-stripe/checkout/<str:session_id>", fake_stripe_views.checkout, name="fake_stripe_checkout"),
+    path("fake-stripe/portal/<str:session_id>", fake_stripe_views.portal, name="fake_stripe_portal"),
 ]

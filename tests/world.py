@@ -2,12 +2,32 @@
 
 from django.contrib.sessions.models import Session
 from django.db import connection
+from djstripe import models as djstripe_models
 
 from accounts.models import User
+from billing.models import BillingEvent, Invoice
 from core.models import JobFailure
 from legal.models import LegalAcceptance
 from notifications.models import EmailLog, Suppression
 from tenants.models import AuditEvent, Domain, Tenant
+
+
+def _stripe_models() -> list:
+    """Rows a committed billing test may leave: dj-stripe's mirror and our billing records."""
+    return [
+        BillingEvent,
+        Invoice,
+        djstripe_models.WebhookEventTrigger,
+        djstripe_models.Invoice,
+        djstripe_models.SubscriptionItem,
+        djstripe_models.Subscription,
+        djstripe_models.Customer,
+        djstripe_models.Price,
+        djstripe_models.Product,
+        djstripe_models.WebhookEndpoint,
+        djstripe_models.Account,
+    ]
+
 
 QUEUE_TABLES = ["procrastinate_periodic_defers", "procrastinate_events", "procrastinate_jobs", "procrastinate_workers"]
 
@@ -27,6 +47,7 @@ def committed_snapshot() -> dict:
         "emails": _last_id(EmailLog),
         "suppressions": _last_id(Suppression),
         "job_failures": _last_id(JobFailure),
+        "stripe": {model: _last_id(model) for model in _stripe_models()},
     }
 
 
@@ -37,6 +58,8 @@ def committed_cleanup(before: dict) -> None:
     EmailLog.objects.filter(pk__gt=before["emails"]).delete()
     Suppression.objects.filter(pk__gt=before["suppressions"]).delete()
     JobFailure.objects.filter(pk__gt=before["job_failures"]).delete()
+    for model, last in before["stripe"].items():
+        model.objects.filter(pk__gt=last).delete()
     with connection.cursor() as cursor:  # the job queue: a committed test starts and ends with it empty
         for table in QUEUE_TABLES:
             cursor.execute(f"DELETE FROM {table}")

@@ -56,6 +56,8 @@ def test_safe_production_configuration_starts_with_https_and_debug_off():
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "EMAIL_BACKEND"),
         ({"REDIS_URL": None}, "REDIS_URL must be set"),
         ({"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT must be set"),
+        ({"STRIPE_FAKE": "true"}, "STRIPE_FAKE must be off"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE must be"),
     ],
 )
 def test_unsafe_production_configuration_refuses_to_start(overrides, problem):

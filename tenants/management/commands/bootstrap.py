@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from accounts.models import User
+from billing.models import Plan
 from tenants import pool, services
 from tenants.links import public_url, workspace_url
 from tenants.models import Domain, Tenant
@@ -40,6 +41,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Schema pool: {made} spare(s) made, {Tenant.objects.spares().count()} ready.")
         if demo:
             self._demo()
+        if settings.STRIPE_FAKE:
+            self._fake_prices()
+
+    def _fake_prices(self) -> None:
+        """With the fake Stripe (STRIPE_FAKE=1), plans without Stripe prices get the fake's, so Checkout works."""
+        for plan in Plan.objects.filter(stripe_price_monthly=""):
+            plan.stripe_price_monthly, plan.stripe_price_yearly = f"price_{plan.slug}_month", f"price_{plan.slug}_year"
+            plan.save(update_fields=["stripe_price_monthly", "stripe_price_yearly"])
+        self.stdout.write("  Billing          the fake Stripe (STRIPE_FAKE=1): Checkout pays without a card")
 
     def _demo(self) -> None:
         lines = []
