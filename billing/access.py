@@ -25,6 +25,7 @@ class Page(StrEnum):
     LEGAL = "legal"  # terms and privacy
     BILLING = "billing"  # Billing, Checkout, the Customer Portal, the return from Checkout
     JOIN = "join"  # accepting an invitation, the signup hand-off
+    LEAVE = "leave"  # the settings page, the data export, closing the workspace
     WORKSPACE = "workspace"  # everything else
 
 
@@ -46,6 +47,7 @@ SIGN_IN_PAGES = {
     "password_reset_complete",
 }
 JOIN_PAGES = {"invitation_accept", "handoff"}
+LEAVE_PAGES = {"workspace_settings", "workspace_export", "workspace_close"}
 
 
 def workspace_state(tenant: Tenant) -> State:
@@ -68,6 +70,8 @@ def page_of(*, namespace: str, url_name: str | None) -> Page:
         return Page.SIGN_IN
     if namespace == "accounts" and url_name in JOIN_PAGES:
         return Page.JOIN
+    if not namespace and url_name in LEAVE_PAGES:
+        return Page.LEAVE
     return Page.WORKSPACE
 
 
@@ -84,12 +88,14 @@ def decide(*, state: State, role: str | None, page: Page, write: bool) -> Outcom
         return Outcome.ALLOW
     if state == State.OPERATOR_SUSPENDED:
         return Outcome.SUSPENDED
+    # Not paying: owners may still pay, take their data and leave; nobody may use the workspace.
+    owner_pages = (Page.BILLING, Page.LEAVE)
     if state == State.BILLING_SUSPENDED:
-        if page in (Page.SIGN_IN, Page.LEGAL) or (page == Page.BILLING and is_owner):
+        if page in (Page.SIGN_IN, Page.LEGAL) or (page in owner_pages and is_owner):
             return Outcome.ALLOW
         return Outcome.SUSPENDED
     if state == State.PAYMENT_REQUIRED:
-        if page in (Page.SIGN_IN, Page.LEGAL) or (page == Page.BILLING and is_owner):
+        if page in (Page.SIGN_IN, Page.LEGAL) or (page in owner_pages and is_owner):
             return Outcome.ALLOW
         return Outcome.PAYMENT_REQUIRED
     # Closed: owners may read everything (to export) and sign in and out; nobody else may stay.

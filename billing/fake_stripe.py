@@ -283,6 +283,12 @@ class FakeStripeAPI:
                 "livemode": False,
             }
             return 200, self.put(session)
+        if method == "POST" and path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
+            session = self.objects.get(path.split("/")[4])
+            if session is None:
+                return _error(404, "No such checkout session", "resource_missing")
+            session["status"] = "expired"
+            return 200, session
         if (method, path) == ("POST", "/v1/billing_portal/sessions"):
             session = {
                 "id": f"bps_test{n}",
@@ -348,6 +354,15 @@ class FakeStripeAPI:
             return 200, ACCOUNT
         if path.startswith("/v1/products/") and path.endswith("/features"):
             return 200, _list(path, [])
+        if path == "/v1/checkout/sessions":
+            sessions = [
+                obj
+                for obj in self.objects.values()
+                if obj.get("object") == "checkout.session"
+                and obj.get("customer") == params.get("customer")
+                and obj.get("status") == params.get("status", obj.get("status"))
+            ]
+            return 200, _list(path, sessions)
         if path == "/v1/subscriptions":
             customer = params.get("customer")
             subscriptions = [
@@ -370,8 +385,8 @@ class FakeStripeAPI:
         else active) and its first invoice exist, and here are the events Stripe would send."""
         with self._lock:
             session = self.objects[session_id]
-            if session["status"] == "complete":
-                return []
+            if session["status"] != "open":
+                return []  # paid already, or expired by a later Checkout
             n = self._next()
             trial_end = int(session["trial_end"]) if session.get("trial_end") else None
             customer = session["customer"]

@@ -44,6 +44,9 @@ def account_for(tenant: Tenant) -> BillingAccount:
 
 
 def _locked_account(tenant: Tenant) -> BillingAccount:
+    """Lock the workspace, then its billing account: the order every service that changes a workspace
+    uses (tenants.services lock the Tenant row first too), so two of them never deadlock."""
+    Tenant.objects.select_for_update().get(pk=tenant.pk)
     account_for(tenant)
     return BillingAccount.objects.select_for_update().select_related("tenant").get(tenant=tenant)
 
@@ -58,13 +61,15 @@ def current_subscription(subscriptions: list[dict]) -> dict | None:
     return (live or subscriptions or [None])[0]
 
 
-def _subscription_mirror(account: BillingAccount) -> dict | None:
-    """Read the customer's subscriptions from Stripe, mirror them into dj-stripe's tables (customer,
-    subscriptions, prices, products: what the admin shows) and record the current one on the account."""
-    subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
-    for subscription in subscriptions:
-        stripe_api.djstripe_sync(djstripe_models.Subscription, subscription)
+def _subscription_record(account: BillingAccount, subscriptions: list[dict]) -> dict | None:
+    """Record the current one of the customer's subscriptions (as just read from Stripe) on the account."""
     subscription = current_subscription(subscriptions)
+    live = [sub["id"] for sub in subscriptions if sub.get("status") in LIVE]
+    if len(live) > 1:
+        logger.error("customer %s has %s live subscriptions: %s", account.stripe_customer_id, len(live), live)
+        tenant_services.audit_record(
+            tenant=account.tenant, actor="stripe", action="billing.duplicate_subscription", details={"live": live}
+        )
     if subscription is None:
         return None
     item = (subscription.get("items") or {}).get("data", [{}])[0]
@@ -78,11 +83,20 @@ def _subscription_mirror(account: BillingAccount) -> dict | None:
     return subscription
 
 
-def _invoice_mirror(tenant: Tenant, invoice_id: str, *, failed_at: datetime | None = None) -> Invoice:
-    """Read the invoice from Stripe and record it; `failed_at` (a payment_failed event's time) starts its
+def _djstripe_mirror(model, objects: list) -> None:
+    """dj-stripe's copy (what the admin shows), best effort: our own records decide the workspace's state, so
+    a failure here is logged and the nightly reconcile tries again; it never blocks a webhook."""
+    for obj in objects:
+        try:
+            with transaction.atomic():
+                stripe_api.djstripe_sync(model, obj)
+        except Exception:
+            logger.exception("dj-stripe could not mirror %s %s", model.__name__, obj.get("id"))
+
+
+def _invoice_record(tenant: Tenant, data: dict, *, failed_at: datetime | None = None) -> Invoice:
+    """Record an invoice as just read from Stripe; `failed_at` (a payment_failed event's time) starts its
     failure clock unless it is paid already or started before."""
-    data = stripe_api.invoice_get(invoice_id)
-    stripe_api.djstripe_sync(djstripe_models.Invoice, stripe_api.without_lines(data))
     invoice, _ = Invoice.objects.update_or_create(
         stripe_id=data["id"],
         defaults={
@@ -187,39 +201,74 @@ def billing_status_recompute(
 # Events. Each reads the objects back from Stripe, mirrors them, then recomputes the workspace.
 
 
-@transaction.atomic
-def subscription_event_apply(*, tenant: Tenant, subscription_id: str) -> str:
-    """customer.subscription.* and checkout.session.completed: follow the customer's current subscription
-    (which may be another than the event's: a second subscription of the customer changes nothing while
-    the first is live)."""
-    account = _locked_account(tenant)
-    current = _subscription_mirror(account)
+def _missed_failure(account: BillingAccount, subscriptions: list[dict]) -> dict | None:
+    """Stripe says the current subscription is past due or unpaid but we hold no failed invoice of it (the
+    payment_failed event never reached us): read its latest invoice, whose failure then starts the clock."""
+    current = current_subscription(subscriptions)
+    if not current or current.get("status") not in ("past_due", "unpaid") or not current.get("latest_invoice"):
+        return None
+    known = Invoice.objects.filter(
+        tenant=account.tenant, subscription_id=current["id"], first_failed_at__isnull=False
+    ).exclude(status__in=Invoice.UNPAID_DONE)
+    if known.exists():
+        return None
+    latest = current["latest_invoice"]
+    return stripe_api.invoice_get(latest if isinstance(latest, str) else latest["id"])
+
+
+def subscription_event_apply(*, tenant: Tenant, subscription_id: str = "") -> str:
+    """customer.subscription.*, checkout.session.completed, reconcile: read the customer's subscriptions
+    from Stripe (before taking any lock), follow the current one, recompute."""
+    account = account_for(tenant)
+    if not account.stripe_customer_id:
+        with transaction.atomic():
+            return "applied: no customer: " + billing_status_recompute(tenant=tenant, account=_locked_account(tenant))
+    subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
+    missed = _missed_failure(account, subscriptions)
+    with transaction.atomic():
+        locked = _locked_account(tenant)
+        if missed:
+            _invoice_record(tenant, missed, failed_at=timezone.now())
+        current = _subscription_record(locked, subscriptions)
+        result = billing_status_recompute(tenant=tenant, account=locked, subscription=current)
+    _djstripe_mirror(djstripe_models.Subscription, subscriptions)
     followed = f"follows {current['id']}" if current else "no subscription"
     if current and subscription_id and current["id"] != subscription_id:
         followed += f" (not {subscription_id})"
-    return f"applied: {followed}: " + billing_status_recompute(tenant=tenant, account=account, subscription=current)
+    return f"applied: {followed}: {result}"
 
 
-@transaction.atomic
 def invoice_event_apply(*, tenant: Tenant, kind: str, invoice: dict, event_created: datetime) -> str:
-    """invoice.paid / payment_failed / payment_action_required: mirror the invoice as it is now, tell the
-    billing contact (once per invoice, or per failed attempt), then recompute."""
-    account = _locked_account(tenant)
-    failed_at = event_created if kind == "invoice.payment_failed" else None
-    mirrored = _invoice_mirror(tenant, invoice["id"], failed_at=failed_at)
-    current = _subscription_mirror(account)
-    if kind == "invoice.payment_failed" and mirrored.status not in Invoice.UNPAID_DONE:
-        occasion = f"{mirrored.stripe_id}:{invoice.get('attempt_count') or mirrored.attempt_count}"
-        if notice_claim(tenant_id=tenant.pk, kind="payment_failed", occasion=occasion):
-            email_queue(kind="payment_failed", to=tenant.email, tenant=tenant, params={"invoice": mirrored.stripe_id})
-    elif kind == "invoice.payment_action_required" and mirrored.status not in Invoice.UNPAID_DONE:
-        if notice_claim(tenant_id=tenant.pk, kind="payment_action_required", occasion=mirrored.stripe_id):
-            email_queue(
-                kind="payment_action_required", to=tenant.email, tenant=tenant, params={"invoice": mirrored.stripe_id}
-            )
-    elif kind == "invoice.paid" and mirrored.status == "paid":
-        _receipt_queue(tenant, mirrored, invoice)
-    result = billing_status_recompute(tenant=tenant, account=account, subscription=current)
+    """invoice.*: read the invoice and the subscriptions back from Stripe, record them, tell the billing
+    contact (once per invoice, or per failed attempt), then recompute."""
+    account = account_for(tenant)
+    data = stripe_api.invoice_get(invoice["id"])
+    subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
+    with transaction.atomic():
+        locked = _locked_account(tenant)
+        failed_at = event_created if kind == "invoice.payment_failed" else None
+        mirrored = _invoice_record(tenant, data, failed_at=failed_at)
+        current = _subscription_record(locked, subscriptions)
+        unpaid = mirrored.status not in Invoice.UNPAID_DONE
+        if kind == "invoice.payment_failed" and unpaid:
+            occasion = f"{mirrored.stripe_id}:{invoice.get('attempt_count') or mirrored.attempt_count}"
+            if notice_claim(tenant_id=tenant.pk, kind="payment_failed", occasion=occasion):
+                email_queue(
+                    kind="payment_failed", to=tenant.email, tenant=tenant, params={"invoice": mirrored.stripe_id}
+                )
+        elif kind == "invoice.payment_action_required" and unpaid:
+            if notice_claim(tenant_id=tenant.pk, kind="payment_action_required", occasion=mirrored.stripe_id):
+                email_queue(
+                    kind="payment_action_required",
+                    to=tenant.email,
+                    tenant=tenant,
+                    params={"invoice": mirrored.stripe_id},
+                )
+        elif kind == "invoice.paid" and mirrored.status == "paid":
+            _receipt_queue(tenant, mirrored, invoice)
+        result = billing_status_recompute(tenant=tenant, account=locked, subscription=current)
+    _djstripe_mirror(djstripe_models.Subscription, subscriptions)
+    _djstripe_mirror(djstripe_models.Invoice, [stripe_api.without_lines(data)])
     return f"applied: invoice {mirrored.status}: {result}"
 
 
@@ -276,18 +325,22 @@ def plan_comp(*, tenant: Tenant, plan: Plan, actor: str, ip_address: str | None 
     return locked
 
 
-@transaction.atomic
 def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
     """End a comp: the workspace follows its Stripe subscription (or its trial) again."""
-    account = _locked_account(tenant)
-    if not account.comped:
-        return tenant
-    account.comped = False
-    account.save(update_fields=["comped"])
-    tenant_services.audit_record(
-        tenant=tenant, actor=actor, action="billing.comp_lifted", ip_address=ip_address, details={"plan": tenant.plan}
-    )
-    billing_status_recompute(tenant=tenant, account=account)
+    with transaction.atomic():
+        account = _locked_account(tenant)
+        if not account.comped:
+            return tenant
+        account.comped = False
+        account.save(update_fields=["comped"])
+        tenant_services.audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="billing.comp_lifted",
+            ip_address=ip_address,
+            details={"plan": tenant.plan},
+        )
+    subscription_event_apply(tenant=tenant)  # plan and status follow Stripe again, read back now
     return Tenant.objects.get(pk=tenant.pk)
 
 
@@ -295,6 +348,7 @@ def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None)
 
 WORKSPACE_CLOSED_TASK = tenant_services.WORKSPACE_CLOSED_TASK
 WORKSPACE_REOPENED_TASK = tenant_services.WORKSPACE_REOPENED_TASK
+WORKSPACE_RECHECK_TASK = tenant_services.WORKSPACE_RECHECK_TASK
 CUSTOMER_PURGED_TASK = tenant_services.CUSTOMER_PURGED_TASK
 
 
@@ -326,7 +380,10 @@ def renewal_resume(*, tenant: Tenant) -> list[str]:
     that already ended stays ended; the owner subscribes again on the Billing page)."""
     account = account_for(tenant)
     tenant.refresh_from_db()
-    if tenant.is_closed or not account.stripe_customer_id:
+    if tenant.is_closed:
+        return []
+    if not account.stripe_customer_id:
+        subscription_event_apply(tenant=tenant)
         return []
     resumed = []
     for sub in _live_subscriptions(account.stripe_customer_id):
@@ -337,6 +394,7 @@ def renewal_resume(*, tenant: Tenant) -> list[str]:
         tenant_services.audit_record(
             tenant=tenant, actor="system", action="billing.renewal_resumed", details={"subscriptions": resumed}
         )
+    subscription_event_apply(tenant=tenant)  # the reopened workspace's status follows Stripe again
     return resumed
 
 
@@ -350,24 +408,31 @@ def customer_subscriptions_cancel(*, customer_id: str) -> list[str]:
 
 
 def billing_reconcile(*, now: datetime | None = None) -> list[str]:
-    """Read every customer's subscriptions back from Stripe and recompute its workspace, fixing whatever the
-    webhooks missed (the worker, nightly; `manage.py billing_reconcile`). Returns what changed; a customer
-    Stripe cannot be read for is reported and left as it was."""
+    """Fix whatever the webhooks missed (the worker, nightly; `manage.py billing_reconcile`): every customer's
+    subscriptions and unsettled failed invoices read back from Stripe; closed workspaces' renewal stopped
+    again; paying states without a customer recomputed. Returns what changed or could not be checked; one
+    workspace's error never stops the others."""
     changes = []
-    for account in (
-        BillingAccount.objects.exclude(stripe_customer_id=None).exclude(stripe_customer_id="").select_related("tenant")
-    ):
+    accounts = BillingAccount.objects.select_related("tenant").filter(tenant__kind=Tenant.Kind.WORKSPACE)
+    for account in accounts:
         tenant = account.tenant
-        if not tenant.is_workspace:
+        if not account.stripe_customer_id and tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.PAST_DUE):
             continue
         before = (tenant.status, tenant.plan, account.stripe_subscription_id, account.subscription_status)
         try:
-            with transaction.atomic():
-                locked = _locked_account(tenant)
-                current = _subscription_mirror(locked)
-                billing_status_recompute(tenant=tenant, account=locked, subscription=current, now=now)
-        except stripe_api.BillingUnavailable as error:
-            changes.append(f"{tenant.subdomain}: not checked ({error})")
+            for invoice in Invoice.objects.filter(tenant=tenant, first_failed_at__isnull=False).exclude(
+                status__in=Invoice.UNPAID_DONE
+            ):
+                data = stripe_api.invoice_get(invoice.stripe_id)
+                with transaction.atomic():
+                    _locked_account(tenant)
+                    _invoice_record(tenant, data)
+            subscription_event_apply(tenant=tenant)
+            if tenant.is_closed:
+                renewal_stop(tenant=tenant)
+        except Exception as error:
+            logger.exception("billing reconcile could not check %s", tenant.subdomain)
+            changes.append(f"{tenant.subdomain}: not checked ({type(error).__name__}: {error})")
             continue
         tenant.refresh_from_db()
         account.refresh_from_db()

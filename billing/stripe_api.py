@@ -12,7 +12,12 @@ from billing.models import BillingAccount, Plan
 
 
 class BillingUnavailable(Exception):
-    pass
+    """Stripe could not be asked (network, rate limit, Stripe's own 5xx): trying again later can work."""
+
+
+class StripeRefused(BillingUnavailable):
+    """Stripe answered that the request itself is wrong (unknown object, bad parameter, revoked key):
+    retrying the same thing will not help. Pages show it like an outage; webhooks record it and move on."""
 
 
 class BillingNotConfigured(BillingUnavailable):
@@ -47,11 +52,18 @@ def http_client_install() -> None:
     stripe.api_base = settings.STRIPE_API_BASE
 
 
+def _stripe_error(error: stripe.StripeError) -> BillingUnavailable:
+    transient = isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError))
+    if transient or (error.http_status or 0) >= 500:
+        return BillingUnavailable(str(error))
+    return StripeRefused(str(error))
+
+
 def _call(function, **params):
     try:
         return function(**_client_options(), **params)
     except stripe.StripeError as error:
-        raise BillingUnavailable(str(error)) from error
+        raise _stripe_error(error) from error
 
 
 def customer_ensure(account: BillingAccount) -> str:
@@ -86,8 +98,14 @@ def checkout_session_create(
     pending = [sub for sub in subscriptions_of(customer) if sub.get("status") in (*LIVE_STATUSES, "incomplete")]
     if pending:
         raise SubscriptionExists(pending[0]["id"])
+    # Sessions opened by earlier clicks (another tab, monthly then yearly) could each still be paid: expire
+    # them. Not this click's own (a double submit gets it back through the idempotency key).
+    for session in _call(stripe.checkout.Session.list, customer=customer, status="open", limit=20)["data"]:
+        if (session.get("metadata") or {}).get("attempt") != attempt:
+            _call(stripe.checkout.Session.expire, session=session["id"])
     metadata = {"tenant_id": str(tenant.pk), "plan": plan.slug, "djstripe_subscriber": str(tenant.pk)}
     subscription_data = {"metadata": metadata}
+    metadata = {**metadata, "attempt": attempt}
     trial_end = tenant.trial_ends_at if tenant.status == tenant.Status.TRIALING else None
     if trial_end and trial_end - timezone.now() >= CHECKOUT_TRIAL_MINIMUM:
         subscription_data["trial_end"] = int(trial_end.timestamp())  # the trial's remaining days are kept
@@ -138,17 +156,15 @@ def subscriptions_of(customer_id: str) -> list[dict]:
 
 
 def invoice_get(invoice_id: str) -> dict:
-    return _call(stripe.Invoice.retrieve, id=invoice_id)
+    # Discounts expanded: dj-stripe's mirror expects objects there, not ids.
+    return _call(stripe.Invoice.retrieve, id=invoice_id, expand=["discounts"])
 
 
 def subscription_cancel_at_period_end(subscription_id: str, *, cancel: bool) -> dict:
     """Stop (or resume) renewal: the subscription runs to the end of the period already paid."""
-    return _call(
-        stripe.Subscription.modify,
-        id=subscription_id,
-        cancel_at_period_end=cancel,
-        idempotency_key=f"renewal-{subscription_id}-{'stop' if cancel else 'resume'}-{timezone.now():%Y%m%d%H}",
-    )
+    # No idempotency key: setting the flag is idempotent by value, and a key reused within Stripe's 24 hours
+    # would replay an earlier answer (close, reopen, close again would not stop the renewal).
+    return _call(stripe.Subscription.modify, id=subscription_id, cancel_at_period_end=cancel)
 
 
 def subscription_cancel(subscription_id: str) -> dict:
@@ -161,12 +177,10 @@ def invoice_preview(*, customer_id: str, subscription_id: str) -> dict | None:
     None when there is none."""
     try:
         return stripe.Invoice.create_preview(**_client_options(), customer=customer_id, subscription=subscription_id)
-    except stripe.InvalidRequestError as error:
-        if error.code == "invoice_upcoming_none":
-            return None
-        raise BillingUnavailable(str(error)) from error
     except stripe.StripeError as error:
-        raise BillingUnavailable(str(error)) from error
+        if getattr(error, "code", None) == "invoice_upcoming_none":
+            return None
+        raise _stripe_error(error) from error
 
 
 def djstripe_sync(model, data):
@@ -175,7 +189,7 @@ def djstripe_sync(model, data):
     try:
         return model.sync_from_stripe_data(data, api_key=_client_options()["api_key"])
     except stripe.StripeError as error:
-        raise BillingUnavailable(str(error)) from error
+        raise _stripe_error(error) from error
 
 
 def without_lines(invoice):

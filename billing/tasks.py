@@ -54,3 +54,10 @@ def customer_purged(*, customer_id: str) -> list[str]:
 def reconcile(timestamp: int) -> list[str]:
     """Nightly: every customer read back from Stripe (`manage.py billing_reconcile`)."""
     return services.billing_reconcile()
+
+
+@app.task(name=services.WORKSPACE_RECHECK_TASK, queue="billing", retry=STRIPE_RETRY)
+def workspace_recheck(*, tenant_id: int) -> str:
+    """After an operator lifts a suspension: the status its subscription or trial gives, read back now."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return services.subscription_event_apply(tenant=tenant) if tenant else "no such workspace"

@@ -35,7 +35,14 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.trial_will_end",
     "checkout.session.completed",
 }
-INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_action_required"}
+INVOICE_EVENTS = {
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+    "invoice.updated",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
+}
 HANDLED_EVENTS = sorted(SUBSCRIPTION_EVENTS | INVOICE_EVENTS)
 
 
@@ -62,6 +69,14 @@ def stripe_webhook(request, uuid):
     trigger.valid = True
     try:
         event_process(event)
+    except stripe_api.StripeRefused as error:
+        # Stripe refused our read-back (an object gone, a revoked key): retrying cannot help, and failing
+        # for days would get the endpoint disabled. Recorded for operators, logged as an error, answered.
+        trigger.exception, trigger.traceback = str(error)[:128], format_exc()
+        trigger.processed = True
+        trigger.save(update_fields=["valid", "processed", "exception", "traceback"])
+        logger.error("stripe event %s could not be applied: %s", event.get("id"), error)
+        return HttpResponse("recorded; Stripe refused the read-back")
     except stripe_api.BillingUnavailable as error:
         # We could not read the objects back from Stripe: nothing was applied; Stripe delivers it again.
         trigger.exception, trigger.traceback = str(error)[:128], format_exc()

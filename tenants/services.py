@@ -3,6 +3,7 @@
 Views, admin actions, management commands and (later) background tasks all call these.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,10 +20,13 @@ from notifications.services import email_queue
 from tenants import pool
 from tenants.models import AuditEvent, Domain, Tenant
 
+logger = logging.getLogger(__name__)
+
 # Billing's side of a workspace's closing, reopening and purge: jobs queued by name in the same
 # transaction (billing/tasks.py defines them; billing sits above tenants, so no import).
 WORKSPACE_CLOSED_TASK = "billing.workspace_closed"
 WORKSPACE_REOPENED_TASK = "billing.workspace_reopened"
+WORKSPACE_RECHECK_TASK = "billing.workspace_recheck"
 CUSTOMER_PURGED_TASK = "billing.customer_purged"
 
 
@@ -171,15 +175,16 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
 
 @transaction.atomic
 def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
-    """Lift a suspension: back to trialing while the trial runs, else active."""
+    """Lift an operator's suspension. The workspace is trialing until billing, right after (a queued job),
+    sets what its subscription or trial gives; never active for free in between."""
     locked = _locked_workspace(tenant)
     if locked.is_closed:
         raise InvalidStateChange(f"{locked} was closed by its owner: reopen it instead.")
-    trial_running = locked.trial_ends_at is not None and locked.trial_ends_at > timezone.now()
-    status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
-    if locked.status == status:
+    if locked.status != Tenant.Status.SUSPENDED:
         return locked
-    return _set_status(locked, status=status, action="tenant.activated", actor=actor, ip_address=ip_address)
+    _set_status(locked, status=Tenant.Status.TRIALING, action="tenant.activated", actor=actor, ip_address=ip_address)
+    defer(WORKSPACE_RECHECK_TASK, tenant_id=locked.pk)
+    return locked
 
 
 @transaction.atomic
@@ -295,8 +300,7 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
     locked = _locked_workspace(tenant)
     if not locked.is_closed:
         raise InvalidStateChange(f"{locked} is not closed.")
-    trial_running = locked.trial_ends_at is not None and locked.trial_ends_at > timezone.now()
-    locked.status = Tenant.Status.TRIALING if trial_running else Tenant.Status.ACTIVE
+    locked.status = Tenant.Status.TRIALING  # until billing (queued below) sets what the subscription gives
     locked.closed_at = None
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(
@@ -347,6 +351,10 @@ def tenants_purge_due(*, actor: str = "system") -> list[str]:
     cutoff = timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS)
     purged = []
     for tenant in Tenant.objects.workspaces().filter(closed_at__lte=cutoff):
-        tenant_purge(tenant=tenant, actor=actor)
+        try:
+            tenant_purge(tenant=tenant, actor=actor)
+        except Exception:
+            logger.exception("could not purge %s; the next run tries again", tenant.subdomain)
+            continue
         purged.append(tenant.subdomain)
     return purged

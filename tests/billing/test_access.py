@@ -13,30 +13,30 @@ from tests.conftest import add_member, logged_in_client, workspace_client
 
 A, P, S, C, X = Outcome.ALLOW, Outcome.PAYMENT_REQUIRED, Outcome.SUSPENDED, Outcome.CLOSED, Outcome.CLOSED_LOG_OUT
 ROLES = [None, "member", "admin", "owner"]
-PAGES = [Page.SIGN_IN, Page.LEGAL, Page.BILLING, Page.JOIN, Page.WORKSPACE]
+PAGES = [Page.SIGN_IN, Page.LEGAL, Page.BILLING, Page.JOIN, Page.LEAVE, Page.WORKSPACE]
 
 # For each state and role (anonymous, member, admin, owner): the outcome per page, as
-# "sign in, legal, billing, join, workspace" for a read (GET) / for a write (POST).
+# "sign in, legal, billing, join, leave (settings, export, close), workspace" for a read (GET) / a write (POST).
 TABLE = {
-    State.OPEN: {role: ([A, A, A, A, A], [A, A, A, A, A]) for role in ROLES},
+    State.OPEN: {role: ([A, A, A, A, A, A], [A, A, A, A, A, A]) for role in ROLES},
     State.PAYMENT_REQUIRED: {
-        None: ([A, A, P, P, P], [A, A, P, P, P]),
-        "member": ([A, A, P, P, P], [A, A, P, P, P]),
-        "admin": ([A, A, P, P, P], [A, A, P, P, P]),
-        "owner": ([A, A, A, P, P], [A, A, A, P, P]),
+        None: ([A, A, P, P, P, P], [A, A, P, P, P, P]),
+        "member": ([A, A, P, P, P, P], [A, A, P, P, P, P]),
+        "admin": ([A, A, P, P, P, P], [A, A, P, P, P, P]),
+        "owner": ([A, A, A, P, A, P], [A, A, A, P, A, P]),
     },
     State.BILLING_SUSPENDED: {
-        None: ([A, A, S, S, S], [A, A, S, S, S]),
-        "member": ([A, A, S, S, S], [A, A, S, S, S]),
-        "admin": ([A, A, S, S, S], [A, A, S, S, S]),
-        "owner": ([A, A, A, S, S], [A, A, A, S, S]),
+        None: ([A, A, S, S, S, S], [A, A, S, S, S, S]),
+        "member": ([A, A, S, S, S, S], [A, A, S, S, S, S]),
+        "admin": ([A, A, S, S, S, S], [A, A, S, S, S, S]),
+        "owner": ([A, A, A, S, A, S], [A, A, A, S, A, S]),
     },
-    State.OPERATOR_SUSPENDED: {role: ([S, S, S, S, S], [S, S, S, S, S]) for role in ROLES},
+    State.OPERATOR_SUSPENDED: {role: ([S] * 6, [S] * 6) for role in ROLES},
     State.CLOSED: {
-        None: ([A, A, A, C, A], [A, C, C, C, C]),
-        "member": ([X, X, X, X, X], [X, X, X, X, X]),
-        "admin": ([X, X, X, X, X], [X, X, X, X, X]),
-        "owner": ([A, A, A, C, A], [A, C, C, C, C]),
+        None: ([A, A, A, C, A, A], [A, C, C, C, C, C]),
+        "member": ([X] * 6, [X] * 6),
+        "admin": ([X] * 6, [X] * 6),
+        "owner": ([A, A, A, C, A, A], [A, C, C, C, C, C]),
     },
 }
 
@@ -80,6 +80,7 @@ def test_owners_of_a_workspace_suspended_for_non_payment_can_log_in_and_pay(acme
     blocked = owner.get("/")
     assert blocked.status_code == 403 and "Pay on the Billing page" in blocked.content.decode()
     assert owner.get("/team/").status_code == 403
+    assert owner.get("/settings/export/").status_code == 200  # an owner can always take the data and leave
     assert owner.post("/logout/").status_code == 302
 
 

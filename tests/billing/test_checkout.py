@@ -157,3 +157,15 @@ def test_the_next_invoice_is_stripes_preview_in_its_currency(acme, fake_stripe, 
     fake_stripe.down = True
     page = logged_in_client(acme).get("/billing/")
     assert page.status_code == 200 and "Stripe could not be reached" in page.content.decode()
+
+
+def test_a_new_checkout_expires_the_ones_opened_before(acme, fake_stripe, priced_plans):
+    owner = logged_in_client(acme)
+    owner.post("/billing/checkout/", {"plan": "growth", "interval": "month", "attempt": "tab-1"})
+    owner.post("/billing/checkout/", {"plan": "growth", "interval": "year", "attempt": "tab-2"})
+    sessions = [obj for obj in fake_stripe.objects.values() if obj.get("object") == "checkout.session"]
+    assert sorted(session["status"] for session in sessions) == ["expired", "open"]
+    owner.post("/billing/checkout/", {"plan": "growth", "interval": "year", "attempt": "tab-2"})  # a double submit
+    sessions = [obj for obj in fake_stripe.objects.values() if obj.get("object") == "checkout.session"]
+    tab_2 = [session["status"] for session in sessions if session["metadata"].get("attempt") == "tab-2"]
+    assert set(tab_2) == {"open"}  # the same click's session is never expired by its own resubmission

@@ -61,3 +61,25 @@ def test_purging_ends_the_subscription_at_once(subscribed, fake_stripe):
     jobs_run()
     assert len(fake_stripe.calls("DELETE", "/v1/subscriptions/sub_test1")) == 1
     assert fake_stripe.objects["sub_test1"]["status"] == "canceled"
+
+
+def test_close_reopen_close_within_the_hour_stops_the_renewal_again(subscribed, fake_stripe):
+    tenant_services.tenant_close(tenant=subscribed, actor="owner@acme.test")
+    jobs_run()
+    tenant_services.tenant_reopen(tenant=subscribed, actor="op@example.com")
+    jobs_run()
+    tenant_services.tenant_close(tenant=subscribed, actor="owner@acme.test")
+    jobs_run()
+    assert renewal_calls(fake_stripe) == ["true", "false", "true"]
+    assert fake_stripe.objects["sub_test1"]["cancel_at_period_end"] is True
+    calls = fake_stripe.calls("POST", "/v1/subscriptions/sub_test1")
+    keys = [call["headers"].get("Idempotency-Key") for call in calls]
+    assert len(set(keys)) == 3  # stripe-python's own key per request: Stripe cannot replay an earlier answer
+
+
+def test_the_nightly_reconcile_stops_a_closed_workspaces_renewal_if_the_job_never_did(subscribed, fake_stripe):
+    from billing.services import billing_reconcile
+
+    Tenant.objects.filter(pk=subscribed.pk).update(closed_at=timezone.now(), status="cancelled")  # no job ran
+    billing_reconcile()
+    assert fake_stripe.objects["sub_test1"]["cancel_at_period_end"] is True

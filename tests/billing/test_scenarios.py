@@ -243,3 +243,69 @@ def test_dj_stripe_mirrors_the_customer_subscription_and_invoices_shown_in_the_a
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()  # read-only
     subs = operator_client.get("/admin/djstripe/subscription/?customer__id=cus_acme").content.decode()
     assert "sub_test1" in subs
+
+
+def test_lifting_an_operators_suspension_restores_what_the_subscription_gives(acme, cus, deliver):
+    from tenants import services as tenant_services
+
+    trial_over(acme)
+    deliver(event("customer.subscription.created", subscription(cus)))
+    tenant_services.tenant_suspend(tenant=acme, actor="op@example.com")
+    tenant_services.tenant_activate(tenant=acme, actor="op@example.com")
+    assert state(acme) == ("trialing", "")  # never active for free in between
+    jobs_run()
+    assert state(acme) == ("active", "")
+
+
+def test_reopening_a_closed_unpaid_workspace_does_not_give_it_away(acme, cus):
+    from billing.selectors import payment_required
+    from tenants import services as tenant_services
+
+    trial_over(acme)
+    tenant_services.tenant_close(tenant=acme, actor="owner@acme.test")
+    tenant_services.tenant_reopen(tenant=acme, actor="op@example.com")
+    jobs_run()
+    acme.refresh_from_db()
+    assert acme.status == "trialing" and payment_required(acme)
+
+
+def test_a_dj_stripe_mirror_failure_never_blocks_the_workspace_state(acme, cus, deliver, monkeypatch):
+    from djstripe import models as djstripe_models
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'str' object has no attribute 'get'")  # as dj-stripe does on some payloads
+
+    monkeypatch.setattr(djstripe_models.Subscription, "sync_from_stripe_data", broken)
+    trial_over(acme)
+    assert deliver(event("customer.subscription.created", subscription(cus))).status_code == 200
+    assert state(acme) == ("active", "")
+
+
+def test_a_missed_payment_failure_still_starts_the_grace_clock(acme, cus, deliver, fake_stripe):
+    trial_over(acme)
+    deliver(event("customer.subscription.created", subscription(cus)))
+    unpaid = invoice(cus, inv_id="in_missed")
+    fake_stripe.put(unpaid)
+    fake_stripe.put({**subscription(cus, status="past_due"), "latest_invoice": "in_missed"})
+    deliver(event("customer.subscription.updated", subscription(cus, status="past_due")), current=False)
+    assert state(acme) == ("past_due", "")
+    assert BillingAccount.objects.get(tenant=acme).payment_failed_at is not None
+
+
+def test_a_voided_invoice_stops_its_grace_clock(acme, cus, deliver):
+    deliver(event("customer.subscription.created", subscription(cus)))
+    deliver(event("invoice.payment_failed", invoice(cus)))
+    assert state(acme) == ("past_due", "")
+    deliver(event("invoice.voided", invoice(cus, status="void")))
+    assert state(acme) == ("active", "")
+
+
+def test_a_read_back_stripe_refuses_is_recorded_not_retried_forever(acme, cus, deliver, fake_stripe):
+    from billing.models import BillingEvent
+
+    response = deliver(event("invoice.paid", invoice(cus, inv_id="in_gone")), current=False)  # unknown to Stripe
+    assert response.status_code == 200
+    assert not BillingEvent.objects.exists()  # nothing applied; the delivery keeps the error for operators
+    from djstripe.models import WebhookEventTrigger
+
+    assert "No such object" in WebhookEventTrigger.objects.get().exception

@@ -24,11 +24,17 @@ def test_suspend_and_activate_write_audit_events(make_workspace):
     assert AuditEvent.objects.filter(tenant=a).first().action == "tenant.activated"
 
 
-def test_activate_after_trial_end_makes_the_workspace_active(make_workspace):
+def test_activating_after_the_trial_never_gives_the_workspace_away(make_workspace):
+    from billing.selectors import payment_required
+    from tests.support.queue import jobs_run
+
     a = make_workspace("alpha")
     Tenant.objects.filter(pk=a.pk).update(trial_ends_at=timezone.now() - timedelta(days=1), status="suspended")
     a.refresh_from_db()
-    assert services.tenant_activate(tenant=a, actor="op").status == Tenant.Status.ACTIVE
+    services.tenant_activate(tenant=a, actor="op")
+    jobs_run()  # billing's recheck: no subscription, trial over
+    a.refresh_from_db()
+    assert a.status == Tenant.Status.TRIALING and payment_required(a)
 
 
 def test_suspending_twice_writes_one_event(make_workspace):
