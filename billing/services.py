@@ -147,7 +147,12 @@ def _status_wanted(tenant: Tenant, account: BillingAccount, now: datetime) -> st
 
 def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> None:
     item = (subscription.get("items") or {}).get("data", [{}])[0]
-    plan = Plan.for_price_id((item.get("price") or {}).get("id", ""))
+    price_id = (item.get("price") or {}).get("id", "")
+    plan = Plan.for_price_id(price_id)
+    if plan is None and price_id:
+        # A price no plan maps to (made in Stripe's dashboard, or a plan's price id changed): keep the plan
+        # and tell operators, rather than guess what it buys.
+        logger.error("subscription %s of %s has price %s, which no plan maps to", subscription["id"], locked, price_id)
     updates = []
     if plan is not None and locked.plan != plan.slug:
         locked.plan = plan.slug
