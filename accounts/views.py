@@ -6,7 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import (
@@ -59,14 +59,19 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+@require_http_methods(["GET", "POST"])
 def handoff(request):
-    """Land the new owner, logged in, on their workspace straight after signup."""
-    token = request.GET.get("token", "")
+    """Straight after signup, the new owner lands here with the hand-off token and clicks to enter their
+    workspace. The GET only shows the button: logging in takes a POST with this host's CSRF token, so a
+    link cannot log a visitor into someone else's workspace (login CSRF)."""
+    token = request.POST.get("token", "") if request.method == "POST" else request.GET.get("token", "")
     with transaction.atomic():
         user = handoff_user(token)
-        if user is not None:
+        if user is not None and request.method == "POST":
             login(request, user, backend=MODEL_BACKEND)
             return redirect("accounts:dashboard")
+    if user is not None:
+        return render(request, "accounts/handoff.html", {"token": token, "email": user.email, "tenant": request.tenant})
     email = handoff_email_hint(token)
     login_url = reverse("accounts:login")
     return redirect(f"{login_url}?{urlencode({'email': email})}" if email else login_url)

@@ -12,7 +12,10 @@ def test_token_logs_the_owner_in_once(make_workspace):
     a = make_workspace("alpha", owner_email="owner@alpha.test")
     token = handoff_token_make(tenant=a, email="owner@alpha.test")
     first = workspace_client(a)
-    assert first.get(f"/welcome/?token={token}")["Location"] == "/"
+    landing = first.get(f"/welcome/?token={token}")
+    assert landing.status_code == 200 and "Open my workspace" in landing.content.decode()
+    assert first.get("/").status_code == 302  # the GET alone logs nobody in
+    assert first.post("/welcome/", {"token": token})["Location"] == "/"
     assert first.get("/").status_code == 200
 
     replay = workspace_client(a)
@@ -46,3 +49,16 @@ def test_forged_or_missing_tokens_go_to_plain_login(make_workspace, token):
     a = make_workspace("alpha")
     client = workspace_client(a)
     assert client.get("/welcome/", {"token": token})["Location"] == "/login/"
+
+
+def test_a_link_cannot_log_a_visitor_into_someone_elses_workspace(make_workspace):
+    """Login CSRF: an attacker's page can send a victim to the hand-off link or post the token across
+    sites; neither logs the victim in without a click on the workspace's own page (CSRF-protected)."""
+    from django.test import Client
+
+    a = make_workspace("alpha", owner_email="attacker@alpha.test")
+    token = handoff_token_make(tenant=a, email="attacker@alpha.test")
+    victim = Client(HTTP_HOST=a.host, enforce_csrf_checks=True)
+    assert victim.get(f"/welcome/?token={token}").status_code == 200
+    assert victim.post("/welcome/", {"token": token}).status_code == 403  # a cross-site post has no CSRF token
+    assert victim.get("/").status_code == 302

@@ -74,7 +74,9 @@ def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_ur
     page.screenshot(path=screenshot_dir / "signup.png", full_page=True)
     page.get_by_role("button", name="Create workspace").click()
 
-    # Handed over to the new workspace, logged in, on its dashboard.
+    # Handed over to the new workspace: one click (a POST) logs the owner in, on the dashboard.
+    page.wait_for_url(re.compile(re.escape(f"{workspace_origin}/welcome/")))
+    page.get_by_role("button", name="Open my workspace").click()
     page.wait_for_url(f"{workspace_origin}/")
     main = page.locator("main")
     expect(main).to_contain_text(BUSINESS)

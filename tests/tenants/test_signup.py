@@ -70,7 +70,10 @@ def test_signup_creates_trialing_workspace_and_hands_login_over(
     # The hand-off link logs the owner in on the workspace's own host.
     workspace = host_client("acme.localhost")
     landed = workspace.get(response["Location"].removeprefix("http://acme.localhost"))
-    assert landed.status_code == 302 and landed["Location"] == "/"
+    assert landed.status_code == 200 and "Open my workspace" in landed.content.decode()
+    token = response["Location"].split("token=", 1)[1]
+    entered = workspace.post("/welcome/", {"token": token})
+    assert entered.status_code == 302 and entered["Location"] == "/"
     dashboard = workspace.get("/")
     assert dashboard.status_code == 200
     assert b"Acme Bakery" in dashboard.content and b"Ada Baker" in dashboard.content
