@@ -272,20 +272,33 @@ def email_change_request(*, user: User, new_email: str) -> None:
     )
 
 
-@transaction.atomic
-def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
-    """Works once (the old address must still be current), only in the workspace that issued it."""
+def email_change_check(*, token: str, lock: bool = False) -> tuple[User, dict]:
+    """The member and the change a confirmation link stands for, if it may still be used: signed, not
+    expired, issued by this workspace, not used yet (the old address is still current), for an active
+    member, in a workspace that is not closed."""
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
     except signing.BadSignature as error:
         raise TeamError("This confirmation link is invalid or has expired.") from error
     if data.get("s") != connection.schema_name:
         raise TeamError("This confirmation link is invalid or has expired.")
-    user = User.objects.select_for_update().filter(pk=data["u"], email=data["old"]).first()
+    if current_workspace().is_closed:
+        raise TeamError("This workspace is closed: its members' addresses can no longer change.")
+    users = User.objects.select_for_update() if lock else User.objects
+    user = users.filter(pk=data["u"], email=data["old"]).first()
     if user is None:
         raise TeamError("This confirmation link has already been used.")
+    if not user.is_active:
+        raise TeamError("This account is deactivated: its address cannot change.")
     if User.objects.filter(email=data["new"]).exclude(pk=user.pk).exists():
         raise TeamError("Another member of this workspace already uses that email address.")
+    return user, data
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
+    """Works once (the old address must still be current), only in the workspace that issued it."""
+    user, data = email_change_check(token=token, lock=True)
     user.email = data["new"]
     user.save(update_fields=["email"])
     email_queue(kind="email_changed", to=data["old"], tenant=current_workspace(), params={"new_email": data["new"]})

@@ -159,8 +159,14 @@ def email_change(request):
     return render(request, "accounts/email_change.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
 def email_change_confirm(request, token):
+    """The link shows what will change; the change takes a POST (a link that changes state on GET would
+    be followed by mail scanners and could be planted by an attacker)."""
     try:
+        if request.method == "GET":
+            user, data = services.email_change_check(token=token)
+            return render(request, "accounts/email_change_confirm.html", {"old": data["old"], "new": data["new"]})
         user = services.email_change_confirm(token=token, ip_address=client_ip(request))
     except services.TeamError as error:
         return render(request, "accounts/link_invalid.html", {"message": str(error)}, status=400)

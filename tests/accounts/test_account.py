@@ -64,8 +64,10 @@ def test_email_change_is_confirmed_from_the_new_address(acme, make_workspace, dj
     assert workspace_client(other).get(path).status_code == 400
     assert [u.email for u in users_of(other)] == ["owner@acme.test"]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        assert client.get(path).status_code == 302
+    page = client.get(path)
+    assert page.status_code == 200 and "Use boss@acme.test" in page.content.decode()
+    assert [u.email for u in users_of(acme)] == ["owner@acme.test"]  # opening the link changes nothing
+    assert client.post(path).status_code == 302
     assert [u.email for u in users_of(acme)] == ["boss@acme.test"]
     notice = outbox()[-1]
     assert notice.to == ["owner@acme.test"] and "boss@acme.test" in notice.body
@@ -169,3 +171,32 @@ def test_seed_bcrypt_hashes_are_accepted_and_upgraded_to_argon2(acme, settings):
 def test_new_passwords_are_hashed_with_argon2_in_production_settings(settings):
     settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]  # drop the test-only fast hasher
     assert make_password("x" * 12).startswith("argon2$")
+
+
+def _email_change_link(tenant, client, new_email: str) -> str:
+    client.post("/account/email/", {"new_email": new_email, "password": PASSWORD})
+    return link_in(outbox()[-1], f"http://{tenant.host}/account/email/confirm/").removeprefix(f"http://{tenant.host}")
+
+
+def test_an_email_change_link_is_refused_for_a_deactivated_member(acme):
+    from django_tenants.utils import schema_context
+
+    add_member(acme, "mia@acme.test")
+    mia = logged_in_client(acme, "mia@acme.test")
+    path = _email_change_link(acme, mia, "mia.new@acme.test")
+    with schema_context(acme.schema_name):
+        User.objects.filter(email="mia@acme.test").update(is_active=False)
+    response = workspace_client(acme).post(path)
+    assert response.status_code == 400 and "deactivated" in response.content.decode()
+    assert "mia@acme.test" in [u.email for u in users_of(acme)]
+
+
+def test_an_email_change_link_is_refused_once_the_workspace_is_closed(acme):
+    from tenants import services as tenant_services
+
+    owner = logged_in_client(acme)
+    path = _email_change_link(acme, owner, "boss@acme.test")
+    tenant_services.tenant_close(tenant=acme, actor="owner@acme.test")
+    assert owner.get(path).status_code in (400, 403)
+    assert owner.post(path).status_code in (400, 403)
+    assert [u.email for u in users_of(acme)] == ["owner@acme.test"]
