@@ -164,6 +164,22 @@ def _send_invitation(invitation: Invitation, inviter: User) -> None:
 # Members
 
 
+def _invitations_of_revoke(member: User, *, actor: User, ip_address: str | None) -> None:
+    """Someone who may no longer invite (demoted to member, deactivated) leaves no pending invitation behind
+    that would still let a stranger in on their say-so."""
+    pending = Invitation.objects.select_for_update().pending().filter(invited_by=member)
+    emails = list(pending.values_list("email", flat=True))
+    if emails:
+        pending.update(revoked_at=timezone.now())
+        _audit(
+            actor=actor,
+            action="member.invitations_revoked",
+            ip_address=ip_address,
+            email=member.email,
+            invitations=emails,
+        )
+
+
 @transaction.atomic
 def member_change_role(*, actor: User, member: User, role: str, ip_address: str | None = None) -> User:
     _require(actor, User.Role.ADMIN)
@@ -178,6 +194,8 @@ def member_change_role(*, actor: User, member: User, role: str, ip_address: str 
         raise TeamError("A workspace needs at least one owner. Make someone else an owner first.")
     previous, member.role = member.role, role
     member.save(update_fields=["role"])
+    if not member.has_role(User.Role.ADMIN):
+        _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
     _audit(
         actor=actor,
         action="member.role_changed",
@@ -204,6 +222,7 @@ def member_deactivate(*, actor: User, member: User, ip_address: str | None = Non
     member.is_active = False
     member.session_version += 1
     member.save(update_fields=["is_active", "session_version"])
+    _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
     _audit(actor=actor, action="member.deactivated", ip_address=ip_address, email=member.email)
     return member
 

@@ -8,7 +8,7 @@ import json
 import zipfile
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import Invitation, User
 from tenants.models import AuditEvent, Tenant
@@ -16,6 +16,18 @@ from tenants.models import AuditEvent, Tenant
 MEMBER_FIELDS = ["email", "full_name", "role", "is_active", "date_joined", "last_login"]
 INVITATION_FIELDS = ["email", "role", "status", "created_at", "expires_at", "accepted_at", "revoked_at"]
 AUDIT_FIELDS = ["created_at", "action", "actor", "ip_address", "details"]
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such cells get a
+# leading apostrophe, which spreadsheets show as text and do not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SUPPORT = "Support"
+
+
+def _cell(value):
+    if isinstance(value, dict):
+        value = json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _table(rows: list[dict], fields: list[str]) -> tuple[str, str]:
@@ -23,8 +35,27 @@ def _table(rows: list[dict], fields: list[str]) -> tuple[str, str]:
     writer = csv.DictWriter(text, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: json.dumps(value) if isinstance(value, dict) else value for key, value in row.items()})
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return text.getvalue(), json.dumps(rows, cls=DjangoJSONEncoder, indent=2)
+
+
+def _operator_emails() -> set[str]:
+    """The operators (staff of the public schema): their names and addresses stay out of what owners see."""
+    with schema_context(get_public_schema_name()):
+        return {email.lower() for email in User.objects.filter(is_staff=True).values_list("email", flat=True)}
+
+
+def audit_for_owners(events) -> list[dict]:
+    """A workspace's audit trail as its owners may see it: an operator's action reads "Support", without
+    the operator's address or IP."""
+    operators = _operator_emails()
+    rows = []
+    for event in events:
+        row = {field: getattr(event, field) for field in AUDIT_FIELDS}
+        if (event.actor or "").lower() in operators:
+            row["actor"], row["ip_address"] = SUPPORT, None
+        rows.append(row)
+    return rows
 
 
 def tenant_export(*, tenant: Tenant) -> bytes:
@@ -33,10 +64,7 @@ def tenant_export(*, tenant: Tenant) -> bytes:
         invitations = [
             {field: getattr(i, field) for field in INVITATION_FIELDS} for i in Invitation.objects.order_by("pk")
         ]
-    audit = [
-        {field: getattr(e, field) for field in AUDIT_FIELDS}
-        for e in AuditEvent.objects.filter(tenant=tenant).order_by("pk")
-    ]
+    audit = audit_for_owners(AuditEvent.objects.filter(tenant=tenant).order_by("pk"))
     settings = {
         "business_name": tenant.business_name,
         "subdomain": tenant.subdomain,

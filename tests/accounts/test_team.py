@@ -106,3 +106,23 @@ def test_team_actions_on_another_workspaces_member_ids_find_nobody(make_workspac
     # The same id may exist here; whatever it is, the other workspace's member is untouched.
     admin.post(f"/team/members/{victim.pk}/deactivate/")
     assert member(other, "victim@other.test").is_active
+
+
+@pytest.mark.parametrize("change", ["demote", "deactivate"])
+def test_an_admin_who_may_no_longer_invite_leaves_no_pending_invitation(acme, change):
+    from django_tenants.utils import schema_context
+
+    from accounts.models import Invitation
+
+    add_member(acme, "ada@acme.test", role="admin")
+    logged_in_client(acme, "ada@acme.test").post("/team/", {"email": "guest@x.test", "role": "member"})
+    owner = logged_in_client(acme)
+    with schema_context(acme.schema_name):
+        ada = User.objects.get(email="ada@acme.test")
+    if change == "demote":
+        owner.post(f"/team/members/{ada.pk}/role/", {"role": "member"})
+    else:
+        owner.post(f"/team/members/{ada.pk}/deactivate/")
+    with schema_context(acme.schema_name):
+        assert Invitation.objects.get(email="guest@x.test").status == Invitation.Status.REVOKED
+    assert AuditEvent.objects.filter(tenant=acme, action="member.invitations_revoked").exists()
