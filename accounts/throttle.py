@@ -9,12 +9,12 @@ from django.conf import settings
 from django.db import connection
 from django_ratelimit.core import get_usage
 
-from config.http import client_ip
+from core.http import client_key
 
 
 def _usages(request, *, email: str, group: str, increment: bool) -> list[dict]:
     counters = [
-        (f"{group}-ip", lambda _group, req: client_ip(req) or "unknown", settings.LOGIN_RATE_PER_IP),
+        (f"{group}-ip", lambda _group, req: client_key(req), settings.LOGIN_RATE_PER_IP),
         (
             f"{group}-account",
             lambda _group, _req: f"{connection.schema_name}:{email.strip().lower()}",

@@ -24,7 +24,7 @@ from accounts.permissions import role_required
 from accounts.throttle import attempt_count, attempt_throttled, is_throttled
 from accounts.tokens import password_reset_token
 from billing.selectors import plan_name
-from config.http import client_ip
+from core.http import client_ip
 from tenants.links import workspace_url
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

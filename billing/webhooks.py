@@ -22,7 +22,7 @@ from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
 from billing import services, stripe_api
 from billing.models import BillingAccount, BillingEvent
-from config.http import client_ip
+from core.http import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,7 @@
 """Production refuses to start with an unsafe configuration; each problem is named in the error."""
 
+import ipaddress
+
 from django.core.exceptions import ImproperlyConfigured
 
 LOCAL_DOMAINS = {"localhost", "127.0.0.1", "example.com"}
@@ -19,9 +21,14 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("APP_URL must start with https://")
     if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("CSRF_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE must be on")
-    if settings.get("SECURE_PROXY_SSL_HEADER") and not settings.get("TRUSTED_PROXY_COUNT"):
+    if settings.get("SECURE_PROXY_SSL_HEADER") and not settings.get("TRUSTED_PROXIES"):
         # Behind a proxy every request comes from the proxy's address: throttles would lock out everyone.
-        problems.append("TRUSTED_PROXY_COUNT must be set (1 for one proxy) when BEHIND_TLS_PROXY is on")
+        problems.append("TRUSTED_PROXIES must list the proxy's address (e.g. 127.0.0.1/32) when BEHIND_TLS_PROXY is on")
+    for cidr in settings.get("TRUSTED_PROXIES") or []:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            problems.append(f"TRUSTED_PROXIES has {cidr!r}, which is not an address or a CIDR network")
     if not settings.get("REDIS_URL"):
         problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):

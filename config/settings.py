@@ -38,7 +38,11 @@ BASE_DOMAIN = env.str("BASE_DOMAIN", default=_app_url.hostname or "localhost").l
 SITE_PORT = _app_url.port
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@example.com")
 
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Proxies whose X-Forwarded-For is believed (CIDR list, e.g. 127.0.0.1/32 for a proxy on this machine);
+# empty: the socket's peer is the client (core/http.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Request limits count IPv6 clients by this network prefix (a /64 is one customer allocation).
+RATE_LIMIT_IPV6_PREFIX = env.int("RATE_LIMIT_IPV6_PREFIX", default=64)
 
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.list("EXTRA_ALLOWED_HOSTS", default=[])]
 
@@ -86,6 +90,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
+    "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)
     "tenants.middleware.WorkspaceRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,6 +195,9 @@ DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
 LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
 SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")
+# Every request per client address (an IPv6 client per /64), on every host: "count/period" or "off".
+# Off by default in development and tests (one developer, many requests), the seed's 100/15m otherwise.
+RATE_LIMIT_GLOBAL = env.str("RATE_LIMIT_GLOBAL", default="off" if APP_ENV in ("development", "test") else "100/15m")
 # Pre-migrated spare schemas that signup claims (see docs/decisions.md); the worker refills the pool.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
 SIGNUP_HANDOFF_MAX_AGE = env.int("SIGNUP_HANDOFF_MAX_AGE", default=120)

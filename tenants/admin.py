@@ -10,8 +10,8 @@ from django.utils.html import format_html, format_html_join
 from billing import reminders
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
-from config.http import client_ip
 from core.admin_base import ReadOnlyAdmin
+from core.http import client_ip
 from notifications.models import EmailLog
 from tenants import selectors, services
 from tenants.models import AuditEvent, Domain, Tenant

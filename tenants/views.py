@@ -12,7 +12,7 @@ from accounts.handoff import handoff_token_make
 from accounts.models import User
 from accounts.permissions import role_required
 from billing.models import Plan
-from config.http import client_ip
+from core.http import client_ip, client_key
 from tenants import services
 from tenants.export import tenant_export
 from tenants.forms import CloseWorkspaceForm, SignupForm, WorkspaceSettingsForm
@@ -28,7 +28,7 @@ def _signup_throttled(request) -> bool:
     usage = get_usage(
         request,
         group="signup-ip",
-        key=lambda _group, req: client_ip(req) or "unknown",
+        key=lambda _group, req: client_key(req),
         rate=settings.SIGNUP_RATE_PER_IP,
         increment=True,
     )

@@ -55,7 +55,8 @@ def test_safe_production_configuration_starts_with_https_and_debug_off():
         ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "EMAIL_BACKEND"),
         ({"REDIS_URL": None}, "REDIS_URL must be set"),
-        ({"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT must be set"),
+        ({"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXIES": ""}, "TRUSTED_PROXIES must list"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"}, "not an address or a CIDR network"),
         ({"STRIPE_FAKE": "true"}, "STRIPE_FAKE must be off"),
         ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE must be"),
     ],
@@ -74,4 +75,4 @@ def test_production_requires_database_url():
 
 
 def test_behind_a_proxy_with_its_count_set_starts():
-    assert load_settings(BEHIND_TLS_PROXY="true", TRUSTED_PROXY_COUNT="1").returncode == 0
+    assert load_settings(BEHIND_TLS_PROXY="true", TRUSTED_PROXIES="127.0.0.1/32").returncode == 0
