@@ -10,7 +10,8 @@ LOCAL_DOMAINS = {"localhost", "127.0.0.1", "example.com"}
 def unsafe_settings_problems(settings: dict) -> list[str]:
     problems = []
     secret_key = settings.get("SECRET_KEY", "")
-    if not secret_key or secret_key == settings.get("DEV_SECRET_KEY") or len(secret_key) < 50:
+    weak = len(secret_key) < 50 or len(set(secret_key)) < 5 or secret_key.startswith("django-insecure-")
+    if not secret_key or secret_key == settings.get("DEV_SECRET_KEY") or weak:
         problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
     if settings.get("DEBUG"):
         # dj-stripe accepts a header that overrides the webhook secret when DEBUG is on.
@@ -38,6 +39,17 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
     if not str(settings.get("STRIPE_API_BASE", "")).startswith("https://"):
         problems.append("STRIPE_API_BASE must be Stripe's https:// API")
     return problems
+
+
+def deploy_check(app_configs=None, **kwargs):
+    """The same problems as a Django system check, so `manage.py check --deploy` lists them too."""
+    from django.conf import settings as django_settings
+    from django.core.checks import Error
+
+    if getattr(django_settings, "APP_ENV", "") != "production":
+        return []
+    values = {name: getattr(django_settings, name) for name in dir(django_settings) if name.isupper()}
+    return [Error(problem, id="portal.E001") for problem in unsafe_settings_problems(values)]
 
 
 def refuse_unsafe_settings(settings: dict) -> None:

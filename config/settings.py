@@ -20,6 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # Under pytest the default is "test", so running `pytest` directly behaves like `make test`.
 APP_ENV = env.str("APP_ENV", default="test" if "pytest" in sys.modules else "development")
+if APP_ENV not in ("development", "test", "production"):
+    raise production.ImproperlyConfigured(f"APP_ENV must be development, test or production, not {APP_ENV!r}.")
 IS_PRODUCTION = APP_ENV == "production"
 IS_TEST = APP_ENV == "test"
 
@@ -27,6 +29,9 @@ IS_TEST = APP_ENV == "test"
 DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=APP_ENV == "development")
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY and APP_ENV == "development":  # production: refused below
+    # Off DEBUG the site may be reachable by others: a key everyone can read signs nothing.
+    raise production.ImproperlyConfigured("DEBUG is off: set SECRET_KEY (the development key is public).")
 
 # Product and URLs
 APP_NAME = env.str("APP_NAME", default="Portal")
@@ -99,6 +104,8 @@ MIDDLEWARE = [
     "billing.middleware.WorkspaceAccessMiddleware",  # the workspace's state decides what answers (billing/access.py)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.headers.SecurityHeadersMiddleware",  # Permissions-Policy; no-store on pages for a logged-in user
 ]
 
 TEMPLATES = [
@@ -333,6 +340,32 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)  # only once the domain is on the list
+
+# Content-Security-Policy (django-csp): our own scripts only (there is no inline script anywhere), styles
+# from us (inline style attributes allowed: emails previewed in the admin and Django's admin use them),
+# never framed. Forms may post or redirect to our hosts and to Stripe's Checkout and Portal (and the fake
+# Stripe's pages in development). CSP_REPORT_ONLY=true sends it as Content-Security-Policy-Report-Only.
+# Outside production any port (make run's, a test server's); in production the site's own.
+_port = ":*" if not IS_PRODUCTION else (f":{SITE_PORT}" if SITE_PORT else "")
+_origin = f"{SITE_SCHEME}://{BASE_DOMAIN}{_port}"
+_workspaces = f"{SITE_SCHEME}://*.{BASE_DOMAIN}{_port}"
+_csp = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _origin, _workspaces, "https://checkout.stripe.com", "https://billing.stripe.com"],
+    }
+}
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _csp
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp if CSP_REPORT_ONLY else None
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 # Logging: one line per event on stderr; the log level comes from the environment.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -365,6 +398,12 @@ if SENTRY_DSN:
         traces_sample_rate=0.0,
     )
 
+# Production: cookie names with the __Host- prefix (the browser then refuses them unless Secure, without
+# a Domain, for path /: no subdomain, and no workspace, can set or shadow them).
+if IS_PRODUCTION:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
 # Tests: fast hashing, and dj-stripe's tables made from its models instead of
 # replaying its ~60 s of migrations on every fresh test database (see docs/decisions.md).
 if IS_TEST:
@@ -373,3 +412,7 @@ if IS_TEST:
 
 if IS_PRODUCTION:
     production.refuse_unsafe_settings(globals())
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a one-way commitment for the whole domain: off until the operator chooses it
+        # (SECURE_HSTS_PRELOAD=true), and Django's reminder about it is not an issue of this deployment.
+        SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]

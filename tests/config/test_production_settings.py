@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SAFE = {
     "APP_ENV": "production",
-    "SECRET_KEY": "x" * 64,
+    "SECRET_KEY": "s3cret-Key-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH",
     "APP_URL": "https://portal.example.org",
     "DATABASE_URL": "postgres://app@db.internal:5432/portal",
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
@@ -76,3 +76,52 @@ def test_production_requires_database_url():
 
 def test_behind_a_proxy_with_its_count_set_starts():
     assert load_settings(BEHIND_TLS_PROXY="true", TRUSTED_PROXIES="127.0.0.1/32").returncode == 0
+
+
+def manage(*args, **overrides) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "APP_URL")}
+    env.update({**SAFE, "DATABASE_URL": os.environ.get("DATABASE_URL", SAFE["DATABASE_URL"])})
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_reports_no_issue_for_a_complete_production_environment():
+    result = manage("check", "--deploy")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_production_problems_are_system_checks_too():
+    from config.production import deploy_check
+
+    assert deploy_check() == []  # not in production: nothing to say
+
+
+@pytest.mark.parametrize("app_env", ["prod", "staging", ""])
+def test_an_unknown_app_env_refuses_to_start(app_env):
+    result = load_settings(APP_ENV=app_env)
+    assert result.returncode != 0 and "APP_ENV must be development, test or production" in result.stderr
+
+
+def test_the_public_development_key_is_refused_whenever_debug_is_off():
+    result = load_settings(APP_ENV="development", DEBUG="false", SECRET_KEY=None)
+    assert result.returncode != 0 and "set SECRET_KEY" in result.stderr
+
+
+def test_production_cookies_carry_the_host_prefix():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "APP_URL")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, **SAFE, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["__Host-sessionid", "__Host-csrftoken"], result.stderr

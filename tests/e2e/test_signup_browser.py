@@ -29,9 +29,18 @@ OPERATOR_EMAIL = "operator@portal.test"
 
 
 def _watch_failures(page) -> list[str]:
-    """Collect failed sub-resource loads (stylesheets, images...) and JavaScript errors."""
+    """Collect failed sub-resource loads (stylesheets, images...), JavaScript errors and CSP refusals."""
     failures: list[str] = []
     page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+    # The Content-Security-Policy refuses inline scripts and foreign sources: a refusal is a broken page.
+    page.on(
+        "console",
+        lambda message: (
+            failures.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.on(
         "requestfailed",
         # A load cut short by the next navigation is the browser's doing, not a broken page.
