@@ -1,4 +1,5 @@
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from billing.access import Outcome, decide, page_of, refuses_every_page, workspace_state
@@ -37,6 +38,9 @@ class WorkspaceAccessMiddleware:
         )
         if outcome == Outcome.ALLOW:
             return None
+        if request.path.startswith("/api/"):
+            status = 402 if outcome == Outcome.PAYMENT_REQUIRED else 403
+            return JsonResponse({"error": str(outcome), "message": "This workspace is not available."}, status=status)
         if outcome == Outcome.PAYMENT_REQUIRED:
             context = {"workspace": tenant, "is_owner": role == "owner"}
             return render(request, "billing/payment_required.html", context, status=402)

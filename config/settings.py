@@ -5,6 +5,7 @@ suite) or "production", which refuses to start with an unsafe configuration (see
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -68,6 +69,7 @@ SHARED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "anymail",
+    "corsheaders",
     "djstripe",
     "billing",
     "notifications",
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)
     "tenants.middleware.WorkspaceRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # only /api/ (CORS_URLS_REGEX)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -365,6 +368,14 @@ _csp = {
 CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
 CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _csp
 CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp if CSP_REPORT_ONLY else None
+# CORS for the JSON API (/api/ only): the public host and every workspace subdomain, plus CORS_EXTRA_ORIGINS;
+# with credentials (the workspace's session cookie, which only its own host has).
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOWED_ORIGIN_REGEXES = [
+    rf"^{SITE_SCHEME}://([a-z0-9-]+\.)?{re.escape(BASE_DOMAIN)}" + (r"(:\d+)?$" if not IS_PRODUCTION else f"{_port}$")
+]
+CORS_ALLOWED_ORIGINS = env.list("CORS_EXTRA_ORIGINS", default=[])
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 # Logging: one line per event on stderr; the log level comes from the environment.

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from accounts import api
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -10,5 +11,8 @@ urlpatterns = [
     path("settings/export/", tenant_views.workspace_export, name="workspace_export"),
     path("settings/close/", tenant_views.workspace_close, name="workspace_close"),
     path("billing/", include("billing.urls")),
+    path("api/v1/me", api.me, name="api_me"),
+    path("api/v1/workspace", api.workspace, name="api_workspace"),
+    path("api/v1/members", api.members, name="api_members"),
     path("", include("legal.urls")),
 ]
