@@ -5,7 +5,9 @@ All of these run with the connection on the workspace's schema (as a request to 
 """
 
 import hashlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core import signing
 from django.db import connection, transaction
@@ -15,6 +17,7 @@ from accounts.emails import EMAIL_CHANGE_MAX_AGE, EMAIL_CHANGE_SALT
 from accounts.models import Invitation, User
 from billing.selectors import plan_for
 from core.queue import defer_once
+from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants.models import Tenant
 from tenants.selectors import current_workspace
@@ -112,6 +115,12 @@ def invitation_resend(*, actor: User, invitation: Invitation, ip_address: str | 
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
         raise TeamError(f"This invitation was {invitation.status} and cannot be resent.")
+    wait = invitation.sent_at + timedelta(minutes=settings.INVITATION_RESEND_MINUTES) - timezone.now()
+    if wait.total_seconds() > 0:
+        minutes = max(1, -int(-wait.total_seconds() // 60))
+        raise TeamError(
+            f"This invitation was just sent. You can send it again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
     invitation.renew_token()
     invitation.save()
     _audit(actor=actor, action="member.invitation_resent", ip_address=ip_address, email=invitation.email)
@@ -152,7 +161,22 @@ def invitation_accept(*, token: str, full_name: str, password: str, ip_address: 
     return user
 
 
+def _workspace_email_budget() -> None:
+    """Invitations and email changes send mail to addresses the workspace chooses: at most
+    WORKSPACE_EMAILS_PER_DAY a day, so a workspace cannot use us to spam."""
+    since = timezone.now() - timedelta(days=1)
+    sent = EmailLog.objects.filter(
+        tenant=current_workspace(), kind__in=("invitation", "email_change"), created_at__gte=since
+    ).count()
+    if sent >= settings.WORKSPACE_EMAILS_PER_DAY:
+        raise TeamError(
+            f"This workspace has sent {sent} invitation and confirmation emails today, the most it can. "
+            "Please try again tomorrow, or write to support if you need more."
+        )
+
+
 def _send_invitation(invitation: Invitation, inviter: User) -> None:
+    _workspace_email_budget()
     email_queue(
         kind="invitation",
         to=invitation.email,
@@ -283,6 +307,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
     new_email = new_email.strip().lower()
     if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
         raise TeamError("Another member of this workspace already uses that email address.")
+    _workspace_email_budget()
     email_queue(
         kind="email_change",
         to=new_email,

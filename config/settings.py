@@ -204,7 +204,11 @@ DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
 # and per account (email within one workspace). Login and password reset share them.
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
 LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
-SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")
+SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")  # workspaces created, not attempts
+SIGNUP_RATE_GLOBAL = env.str("SIGNUP_RATE_GLOBAL", default="200/h")  # all clients together: scripted signups
+# Invitation and email-change emails one workspace may send per day (a brake on using us to spam).
+WORKSPACE_EMAILS_PER_DAY = env.int("WORKSPACE_EMAILS_PER_DAY", default=50)
+INVITATION_RESEND_MINUTES = env.int("INVITATION_RESEND_MINUTES", default=10)
 # Every request per client address (an IPv6 client per /64), on every host: "count/period" or "off".
 # Off by default in development and tests (one developer, many requests), the seed's 100/15m otherwise.
 RATE_LIMIT_GLOBAL = env.str("RATE_LIMIT_GLOBAL", default="off" if APP_ENV in ("development", "test") else "100/15m")

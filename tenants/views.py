@@ -23,16 +23,19 @@ def landing(request):
     return render(request, "tenants/landing.html", {"plans": Plan.objects.public()})
 
 
+def _signup_limits(request, *, increment: bool) -> list[dict]:
+    """Workspaces created per client (SIGNUP_RATE_PER_IP: one client may not drain the spare pool) and in
+    all (SIGNUP_RATE_GLOBAL: a brake on scripted signups). Only created workspaces count: a person who
+    mistypes five times is not blocked."""
+    limits = [
+        ("signup-ip", lambda _group, req: client_key(req), settings.SIGNUP_RATE_PER_IP),
+        ("signup-all", lambda _group, _req: "all", settings.SIGNUP_RATE_GLOBAL),
+    ]
+    return [get_usage(request, group=group, key=key, rate=rate, increment=increment) for group, key, rate in limits]
+
+
 def _signup_throttled(request) -> bool:
-    """Each signup claims a pre-made schema: one client may not drain the pool (SIGNUP_RATE_PER_IP)."""
-    usage = get_usage(
-        request,
-        group="signup-ip",
-        key=lambda _group, req: client_key(req),
-        rate=settings.SIGNUP_RATE_PER_IP,
-        increment=True,
-    )
-    return usage["should_limit"]
+    return any(usage["count"] >= usage["limit"] for usage in _signup_limits(request, increment=False))
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,6 +57,7 @@ def signup(request):
         except services.SubdomainUnavailable:
             form.add_error("subdomain", "This address is already taken. Please choose another.")
         else:
+            _signup_limits(request, increment=True)
             token = handoff_token_make(tenant=tenant, email=data["email"])
             path = reverse("accounts:handoff", urlconf="config.urls_tenant")
             return redirect(workspace_url(tenant.subdomain, f"{path}?token={token}"))

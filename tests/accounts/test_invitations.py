@@ -115,7 +115,9 @@ def test_resend_renews_the_link_and_kills_the_old_one(acme, django_capture_on_co
     old = link_in(outbox()[-1], "http://acme.localhost/invitations/").removeprefix("http://acme.localhost")
     with schema_context(acme.schema_name):
         invitation = Invitation.objects.get()
-        Invitation.objects.update(expires_at=timezone.now() - timedelta(days=1))
+        Invitation.objects.update(
+            expires_at=timezone.now() - timedelta(days=1), sent_at=timezone.now() - timedelta(days=8)
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert owner.post(f"/team/invitations/{invitation.pk}/resend/").status_code == 302
     new = link_in(outbox()[-1], "http://acme.localhost/invitations/").removeprefix("http://acme.localhost")
@@ -148,3 +150,30 @@ def test_owner_role_cannot_be_given_by_invitation(acme):
     assert response.status_code == 400
     with schema_context(acme.schema_name):
         assert not Invitation.objects.exists()
+
+
+def test_an_invitation_can_be_resent_only_after_a_cooldown(acme, settings):
+    import time_machine
+    from django.utils import timezone
+
+    owner = logged_in_client(acme)
+    invite(owner)
+    with schema_context(acme.schema_name):
+        invitation = Invitation.objects.get()
+    soon = owner.post(f"/team/invitations/{invitation.pk}/resend/", follow=True)
+    assert "You can send it again in 10 minutes" in soon.content.decode()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        later = owner.post(f"/team/invitations/{invitation.pk}/resend/", follow=True)
+    assert "sent again" in later.content.decode().lower() or "resent" in later.content.decode().lower()
+    assert AuditEvent.objects.filter(tenant=acme, action="member.invitation_resent").count() == 1
+
+
+def test_a_workspace_sends_at_most_its_daily_share_of_invitations(acme, settings):
+    settings.WORKSPACE_EMAILS_PER_DAY = 2
+    owner = logged_in_client(acme)
+    for n in range(2):
+        assert invite(owner, email=f"p{n}@x.test").status_code == 302
+    refused = invite(owner, email="p3@x.test")
+    assert "the most it can" in refused.content.decode()
+    with schema_context(acme.schema_name):
+        assert not Invitation.objects.filter(email="p3@x.test").exists()  # nothing half-done

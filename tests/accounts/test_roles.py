@@ -1,6 +1,9 @@
 """The whole role matrix on the server: each role against each action, by direct request."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts import services
@@ -25,6 +28,9 @@ def world(make_workspace):
     with schema_context(tenant.schema_name):
         owner = User.objects.get(email="owner@matrix.test")
         invitation = services.invitation_create(inviter=owner, email="new@matrix.test", role="member")
+        # Sent an hour ago: past the resend cooldown, so only the role decides.
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+        invitation.refresh_from_db()
     return {"tenant": tenant, "target": target, "invitation": invitation}
 
 

@@ -258,3 +258,21 @@ def test_signups_are_throttled_per_client_ip(public_client, settings):
     assert not Tenant.objects.filter(subdomain="shop-2").exists()
     other = public_client.post("/signup/", signup_data(subdomain="shop-9", email="o9@x.test"), REMOTE_ADDR="192.0.2.6")
     assert other.status_code == 302
+
+
+def test_form_errors_do_not_count_towards_the_signup_limit(public_client, settings):
+    settings.SIGNUP_RATE_PER_IP = "2/h"
+    for _ in range(5):  # a person who mistypes their password five times
+        assert public_client.post("/signup/", signup_data(password="short"), REMOTE_ADDR="192.0.2.7").status_code == 400
+    assert public_client.post("/signup/", signup_data(), REMOTE_ADDR="192.0.2.7").status_code == 302
+
+
+def test_a_global_cap_brakes_scripted_signups_from_many_addresses(public_client, settings):
+    settings.SIGNUP_RATE_GLOBAL = "2/h"
+    codes = [
+        public_client.post(
+            "/signup/", signup_data(subdomain=f"bulk-{n}", email=f"b{n}@x.test"), REMOTE_ADDR=f"192.0.2.{20 + n}"
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [302, 302, 429]
