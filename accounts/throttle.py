@@ -1,9 +1,16 @@
 """Brute-force throttles for login and password reset (django-ratelimit on the shared cache).
 
-Two counters: the client's IP across every host, and the account (an email within this workspace).
-Both count whether or not the account exists, so a throttled answer says nothing about who has an
-account. Logins count only failures (a person who logs in often is never locked out); password reset
-requests all count."""
+Three counters of failed attempts (password reset: of requests):
+- per client (its address, an IPv6 client by its /64), across every host: LOGIN_RATE_PER_IP, strict;
+- per account and client: LOGIN_RATE_PER_ACCOUNT, strict;
+- per account from anywhere: LOGIN_RATE_PER_ACCOUNT_ANYWHERE, soft. Past it, a client that has already
+  failed on this account is refused, but one that has not is still let in with the right password: a
+  stranger failing on purpose from many addresses cannot lock the real person out.
+The account is the address case-folded and NFKC-normalised, within this workspace's schema. Every
+answer is the same whether the account exists or not.
+"""
+
+import unicodedata
 
 from django.conf import settings
 from django.db import connection
@@ -12,29 +19,50 @@ from django_ratelimit.core import get_usage
 from core.http import client_key
 
 
-def _usages(request, *, email: str, group: str, increment: bool) -> list[dict]:
-    counters = [
-        (f"{group}-ip", lambda _group, req: client_key(req), settings.LOGIN_RATE_PER_IP),
-        (
-            f"{group}-account",
-            lambda _group, _req: f"{connection.schema_name}:{email.strip().lower()}",
+def account_key(email: str) -> str:
+    return f"{connection.schema_name}:{unicodedata.normalize('NFKC', email).casefold().strip()}"
+
+
+def _counters(email: str, group: str) -> dict:
+    account = account_key(email)
+    return {
+        "client": (f"{group}-ip", lambda _g, req: client_key(req), settings.LOGIN_RATE_PER_IP),
+        "account_client": (
+            f"{group}-account-ip",
+            lambda _g, req: f"{account}|{client_key(req)}",
             settings.LOGIN_RATE_PER_ACCOUNT,
         ),
-    ]
-    return [get_usage(request, group=name, key=key, rate=rate, increment=increment) for name, key, rate in counters]
+        "account": (f"{group}-account", lambda _g, _req: account, settings.LOGIN_RATE_PER_ACCOUNT_ANYWHERE),
+    }
+
+
+def _usages(request, *, email: str, group: str, increment: bool) -> dict[str, dict]:
+    return {
+        name: get_usage(request, group=counter, key=key, rate=rate, increment=increment)
+        for name, (counter, key, rate) in _counters(email, group).items()
+    }
+
+
+def _over(usage: dict) -> bool:
+    return usage["count"] >= usage["limit"]
 
 
 def is_throttled(request, *, email: str, group: str) -> bool:
-    """Has either counter used up its attempts? Counts nothing."""
-    return any(
-        usage["count"] >= usage["limit"] for usage in _usages(request, email=email, group=group, increment=False)
-    )
+    """May this attempt go ahead? Counts nothing."""
+    usage = _usages(request, email=email, group=group, increment=False)
+    if _over(usage["client"]) or _over(usage["account_client"]):
+        return True
+    # Soft: many failures on the account from anywhere refuse only the clients that took part in them.
+    return _over(usage["account"]) and usage["account_client"]["count"] > 0
 
 
 def attempt_count(request, *, email: str, group: str) -> None:
+    """Record a failed attempt on every counter."""
     _usages(request, email=email, group=group, increment=True)
 
 
 def attempt_throttled(request, *, email: str, group: str) -> bool:
-    """Count this attempt and say whether it went over a limit (password reset)."""
-    return any(usage["should_limit"] for usage in _usages(request, email=email, group=group, increment=True))
+    """Password reset: was this request over a limit? (It is counted either way.)"""
+    throttled = is_throttled(request, email=email, group=group)
+    attempt_count(request, email=email, group=group)
+    return throttled

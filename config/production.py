@@ -25,11 +25,11 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
     if settings.get("SECURE_PROXY_SSL_HEADER") and not settings.get("TRUSTED_PROXIES"):
         # Behind a proxy every request comes from the proxy's address: throttles would lock out everyone.
         problems.append("TRUSTED_PROXIES must list the proxy's address (e.g. 127.0.0.1/32) when BEHIND_TLS_PROXY is on")
-    for cidr in settings.get("TRUSTED_PROXIES") or []:
+    for cidr in [*(settings.get("TRUSTED_PROXIES") or []), *(settings.get("ADMIN_ALLOWED_IPS") or [])]:
         try:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            problems.append(f"TRUSTED_PROXIES has {cidr!r}, which is not an address or a CIDR network")
+            problems.append(f"TRUSTED_PROXIES or ADMIN_ALLOWED_IPS has {cidr!r}, not an address or a CIDR network")
     if not settings.get("REDIS_URL"):
         problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):

@@ -47,6 +47,8 @@ SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@example.com")
 # Proxies whose X-Forwarded-For is believed (CIDR list, e.g. 127.0.0.1/32 for a proxy on this machine);
 # empty: the socket's peer is the client (core/http.py).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# The operators' admin answers only to these networks (CIDR list); empty: from anywhere (still behind login).
+ADMIN_ALLOWED_IPS = env.list("ADMIN_ALLOWED_IPS", default=[])
 # Request limits count IPv6 clients by this network prefix (a /64 is one customer allocation).
 RATE_LIMIT_IPV6_PREFIX = env.int("RATE_LIMIT_IPV6_PREFIX", default=64)
 
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)
+    "config.admin_guard.AdminAllowedIpsMiddleware",  # /admin/ only from ADMIN_ALLOWED_IPS, when set
     "tenants.middleware.WorkspaceRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # only /api/ (CORS_URLS_REGEX)
@@ -175,7 +178,7 @@ if not REDIS_URL:
 # Accounts and sessions
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:dashboard"
+LOGIN_REDIRECT_URL = "/"  # a path, not a URL name: the admin on the public host resolves it too
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -203,7 +206,9 @@ DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", default=30)
 # Brute-force throttles (django-ratelimit "count/period", e.g. 5/10m): per client IP across all hosts,
 # and per account (email within one workspace). Login and password reset share them.
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="30/10m")
-LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")
+LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="5/10m")  # per account and client: strict
+# Per account from anywhere: soft (past it only clients that already failed on the account are refused).
+LOGIN_RATE_PER_ACCOUNT_ANYWHERE = env.str("LOGIN_RATE_PER_ACCOUNT_ANYWHERE", default="20/10m")
 SIGNUP_RATE_PER_IP = env.str("SIGNUP_RATE_PER_IP", default="10/h")  # workspaces created, not attempts
 SIGNUP_RATE_GLOBAL = env.str("SIGNUP_RATE_GLOBAL", default="200/h")  # all clients together: scripted signups
 # Invitation and email-change emails one workspace may send per day (a brake on using us to spam).

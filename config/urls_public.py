@@ -5,12 +5,14 @@ from django.urls import include, path
 
 from billing import fake_stripe_views
 from billing.webhooks import stripe_webhook
+from config.admin_guard import throttled_login
 from tenants import views as tenant_views
 
 admin.site.site_header = "Portal operations"
 admin.site.site_title = "Portal operations"
 admin.site.index_title = "Workspaces and operations"
 admin.site.enable_nav_sidebar = False
+admin.site.login = throttled_login(admin.site.login)
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),

@@ -24,21 +24,37 @@ def test_runs_on_the_configured_shared_cache():
         assert backend == "django_redis.cache.RedisCache"
 
 
-def test_repeated_logins_on_one_account_are_stopped_even_with_the_right_password(acme, settings):
+def test_a_client_that_keeps_failing_on_an_account_is_stopped_even_with_the_right_password(acme, settings):
     settings.LOGIN_RATE_PER_ACCOUNT = "3/10m"
     client = workspace_client(acme)
-    for n in range(3):
-        assert attempt(client, "owner@acme.test", ip=f"198.51.100.{n}").status_code == 200
-    blocked = attempt(client, "owner@acme.test", PASSWORD, ip="198.51.100.99")
+    for _ in range(3):
+        assert attempt(client, "owner@acme.test", ip="198.51.100.1").status_code == 200
+    blocked = attempt(client, "owner@acme.test", PASSWORD, ip="198.51.100.1")
     assert blocked.status_code == 429 and "Too many attempts" in blocked.content.decode()
-    assert workspace_client(acme).get("/", REMOTE_ADDR="198.51.100.99").status_code == 302  # not logged in
+    assert workspace_client(acme).get("/", REMOTE_ADDR="198.51.100.1").status_code == 302  # not logged in
+
+
+def test_a_stranger_failing_from_many_addresses_cannot_lock_the_owner_out(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT_ANYWHERE = "5/10m"
+    for n in range(8):  # a botnet, one failure per address
+        attempt(workspace_client(acme), "owner@acme.test", ip=f"203.0.113.{n}")
+    assert attempt(workspace_client(acme), "owner@acme.test", ip="203.0.113.3").status_code == 429  # took part
+    assert attempt(workspace_client(acme), "owner@acme.test", PASSWORD, ip="198.51.100.200").status_code == 302
+
+
+def test_the_account_key_is_case_folded_and_normalised(acme, settings):
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    client = workspace_client(acme)
+    for email in ("Owner@ACME.test", "owner@acme.test"):  # and the fullwidth form below: one account
+        attempt(client, email, ip="198.51.100.9")
+    assert attempt(client, "ｏｗｎｅｒ@acme.test", ip="198.51.100.9").status_code == 429
 
 
 def test_the_answer_is_the_same_for_accounts_that_do_not_exist(acme, settings):
     settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
     client = workspace_client(acme)
-    for email in ("owner@acme.test", "ghost@acme.test"):
-        responses = [attempt(client, email, ip=f"203.0.113.{n}").status_code for n in range(3)]
+    for n, email in enumerate(("owner@acme.test", "ghost@acme.test")):
+        responses = [attempt(client, email, ip=f"203.0.113.{n}").status_code for _ in range(3)]
         assert responses == [200, 200, 429]
 
 
@@ -67,8 +83,8 @@ def test_password_reset_requests_are_throttled_too(acme, settings):
     settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
     client = workspace_client(acme)
     codes = [
-        client.post("/password-reset/", {"email": "owner@acme.test"}, REMOTE_ADDR=f"192.0.2.{n}").status_code
-        for n in range(3)
+        client.post("/password-reset/", {"email": "owner@acme.test"}, REMOTE_ADDR="192.0.2.1").status_code
+        for _ in range(3)
     ]
     assert codes == [302, 302, 429]
 

@@ -1,0 +1,42 @@
+"""The operators' admin: its login throttled like the workspaces' (failed attempts per client and per
+account), and optionally reachable only from ADMIN_ALLOWED_IPS (elsewhere /admin/ is a 404)."""
+
+import ipaddress
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+
+from accounts.throttle import attempt_count, is_throttled
+from core.http import client_address
+
+
+def throttled_login(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        email = request.POST.get("username", "")
+        if is_throttled(request, email=email, group="admin-login"):
+            return render(request, "429.html", status=429)
+        response = view(request, *args, **kwargs)
+        if not request.user.is_authenticated:  # the login failed
+            attempt_count(request, email=email, group="admin-login")
+        return response
+
+    return wrapped
+
+
+class AdminAllowedIpsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        allowed = settings.ADMIN_ALLOWED_IPS
+        if allowed and request.path.startswith("/admin/"):
+            address = client_address(request)
+            networks = [ipaddress.ip_network(cidr, strict=False) for cidr in allowed]
+            if address is None or not any(address in network for network in networks):
+                raise Http404("Not found.")
+        return self.get_response(request)
