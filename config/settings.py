@@ -393,7 +393,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Tokens in URLs (hand-off, invitation, reset, email change) never reach a log line (core/scrub.py).
+    "filters": {"scrub": {"()": "core.scrub.ScrubFilter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -409,12 +411,16 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
+    from core.scrub import sentry_before_send
+
     # No local variables in reports: a failing email job holds the message, whose links carry tokens.
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=APP_ENV,
         send_default_pii=False,
         include_local_variables=False,
+        before_send=sentry_before_send,
+        before_breadcrumb=sentry_before_send,
         traces_sample_rate=0.0,
     )
 

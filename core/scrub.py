@@ -1,0 +1,62 @@
+"""Secrets that travel in URLs (the signup hand-off, invitation, password-reset and email-change links)
+never reach a log line or an error report: `scrub()` blanks them, and it is applied to every log record
+(a logging filter), to Sentry events (`sentry_before_send`) and to gunicorn's access log
+(`GunicornLogger`, the Procfile's `--logger-class`)."""
+
+import logging
+import re
+
+from gunicorn.glogging import Logger as _GunicornLogger
+
+HIDDEN = "[scrubbed]"
+# A token in a path is a long segment (16+ characters); ids such as /team/invitations/12/ are not touched.
+TOKEN = r"[^/\s?\"'#]{16,}"
+PATTERNS = [
+    (re.compile(r"((?:^|[?&\s])token=)[^&\s\"'#]+"), rf"\1{HIDDEN}"),
+    (re.compile(rf"(/invitations/){TOKEN}"), rf"\1{HIDDEN}"),
+    (re.compile(rf"(/account/email/confirm/){TOKEN}"), rf"\1{HIDDEN}"),
+    (re.compile(rf"(/password-reset/[A-Za-z0-9_-]+/){TOKEN}"), rf"\1{HIDDEN}"),
+]
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _scrub_deep(value):
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrub_deep(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_deep(item) for item in value)
+    return value
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter (settings.LOGGING) that rewrites each record's message without its secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def sentry_before_send(event: dict, hint: dict) -> dict:
+    """Sentry's before_send (and before_breadcrumb): every string of the event, scrubbed."""
+    return _scrub_deep(event)
+
+
+class GunicornLogger(_GunicornLogger):
+    """gunicorn's logger with the request line, path and query string of each access line scrubbed."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = scrub(atoms[key])
+        return atoms

@@ -1,0 +1,72 @@
+"""Tokens in URLs never reach a log line, an error report or gunicorn's access log."""
+
+import logging
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from core.scrub import GunicornLogger, ScrubFilter, scrub, sentry_before_send
+
+SECRET = "Zq9-secret_TOKEN.abc"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"GET /welcome/?token={SECRET} HTTP/1.1",
+        f"http://acme.localhost/welcome/?next=/&token={SECRET}",
+        f"Not Found: /invitations/{SECRET}/",
+        f"/account/email/confirm/{SECRET}/",
+        f"/password-reset/MQ/{SECRET}/",
+    ],
+)
+def test_secrets_in_urls_are_blanked(text):
+    assert SECRET not in scrub(text) and "[scrubbed]" in scrub(text)
+
+
+def test_what_is_not_secret_stays():
+    for text in ("/password-reset/sent/", "/password-reset/done/", "/team/invitations/12/resend/", "GET /login/"):
+        assert scrub(text) == text
+
+
+def test_log_records_are_scrubbed(caplog):
+    logger = logging.getLogger("django.request")
+    logger.addFilter(ScrubFilter())
+    try:
+        with caplog.at_level(logging.WARNING, logger="django.request"):
+            logger.warning("Not Found: %s", f"/invitations/{SECRET}/")
+    finally:
+        logger.filters.clear()
+    assert SECRET not in caplog.text and "/invitations/[scrubbed]/" in caplog.text
+
+
+def test_settings_put_the_filter_on_every_log_line():
+    from django.conf import settings
+
+    assert settings.LOGGING["handlers"]["stderr"]["filters"] == ["scrub"]
+
+
+def test_sentry_events_are_scrubbed():
+    event = {
+        "request": {"url": f"https://acme.example.com/welcome/?token={SECRET}", "query_string": f"token={SECRET}"},
+        "exception": {"values": [{"value": f"bad link /account/email/confirm/{SECRET}/"}]},
+        "breadcrumbs": {"values": [{"message": f"GET /invitations/{SECRET}/"}]},
+    }
+    assert SECRET not in str(sentry_before_send(event, {}))
+
+
+def test_gunicorn_access_lines_are_scrubbed():
+    from gunicorn.config import Config
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/welcome/?token={SECRET}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/welcome/",
+        "QUERY_STRING": f"token={SECRET}",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=10)
+    atoms = GunicornLogger(Config()).atoms(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=5))
+    assert SECRET not in atoms["r"] and SECRET not in atoms["q"] and atoms["r"].startswith("GET /welcome/?token=")
