@@ -63,6 +63,9 @@ SHARED_APPS = [
     "legal",
     "accounts",  # operators live in the public schema's user table
     "django.contrib.admin",
+    "django_otp",  # operators' two-factor authentication (public schema only)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -107,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for the operators' admin
     "billing.middleware.WorkspaceAccessMiddleware",  # the workspace's state decides what answers (billing/access.py)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -385,6 +389,7 @@ CORS_ALLOWED_ORIGIN_REGEXES = [
     rf"^{SITE_SCHEME}://([a-z0-9-]+\.)?{re.escape(BASE_DOMAIN)}" + (r"(:\d+)?$" if not IS_PRODUCTION else f"{_port}$")
 ]
 CORS_ALLOWED_ORIGINS = env.list("CORS_EXTRA_ORIGINS", default=[])
+OTP_TOTP_ISSUER = APP_NAME + " operations"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 # Logging: one line per event on stderr; the log level comes from the environment.

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 
+from accounts import operator_views
 from billing import fake_stripe_views
 from billing.webhooks import stripe_webhook
 from config.admin_guard import throttled_login
@@ -12,12 +14,15 @@ admin.site.site_header = "Portal operations"
 admin.site.site_title = "Portal operations"
 admin.site.index_title = "Workspaces and operations"
 admin.site.enable_nav_sidebar = False
+# Operators sign in with a password and a code from their authenticator app (django-otp).
+admin.site.__class__ = OTPAdminSite
 admin.site.login = throttled_login(admin.site.login)
 
 urlpatterns = [
     path("", tenant_views.landing, name="landing"),
     path("signup/", tenant_views.signup, name="signup"),
     path("admin/", admin.site.urls),
+    path("operators/2fa/<str:token>/", operator_views.enrol, name="operator_2fa"),
     # Stripe webhooks, verified against the signing secret of the WebhookEndpoint named by the uuid.
     path("stripe/webhook/<uuid:uuid>/", stripe_webhook, name="stripe_webhook"),
     # The email provider's delivery events (bounces, complaints), behind ANYMAIL_WEBHOOK_SECRET.

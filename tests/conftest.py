@@ -102,11 +102,13 @@ def make_committed_workspace(committed_db):
 
 @pytest.fixture
 def operator_client(db, settings):
-    from accounts.models import User
+    """An operator logged in to the admin with their password and a code from their authenticator."""
+    from tests.support.operators import operator_create, operator_login
 
-    User.objects.create_superuser("op@example.com", PASSWORD, full_name="Olga Operator")
+    _, device = operator_create("op@example.com", PASSWORD, full_name="Olga Operator")
     client = host_client(settings.BASE_DOMAIN)
-    assert client.login(username="op@example.com", password=PASSWORD)
+    response = operator_login(client, "op@example.com", PASSWORD, device)
+    assert response.status_code == 302, response.content.decode()[:2000]
     return client
 
 

@@ -5,12 +5,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from djstripe.models import WebhookEndpoint
 
-from accounts.models import User
 from billing.models import BillingAccount, BillingEvent
 from billing.webhooks import HANDLED_EVENTS
 from tenants.models import AuditEvent, Tenant
 from tests.billing.conftest import event, subscription
-from tests.conftest import PASSWORD, add_member, host_client, logged_in_client
+from tests.conftest import add_member, logged_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +47,8 @@ def test_reactivating_beyond_the_limit_is_refused(acme):
 
 
 @pytest.fixture
-def operator(settings):
-    User.objects.create_superuser("op@example.com", PASSWORD)
-    client = host_client(settings.BASE_DOMAIN)
-    client.login(username="op@example.com", password=PASSWORD)
-    return client
+def operator(operator_client):
+    return operator_client
 
 
 def test_operators_see_plan_subscription_amount_and_stripe_customer(acme, operator, customer_of, deliver):

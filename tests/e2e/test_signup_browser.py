@@ -13,11 +13,14 @@ if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
+from accounts import operator_otp  # noqa: E402
 from accounts.models import User  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
+from tests.support.operators import totp_code  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -104,13 +107,28 @@ def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_ur
     response = page.goto(f"{workspace_origin}/admin/")
     assert response.status == 404
 
-    # The operator logs in to the admin on the public host and finds the new workspace.
+    # The operator enrols an authenticator from the one-time link, logs in to the admin on the public
+    # host with a code from it, and finds the new workspace.
     in_thread(User.objects.create_superuser, OPERATOR_EMAIL, PASSWORD)
+    token = in_thread(operator_otp.enrolment_start, email=OPERATOR_EMAIL)
+    page.goto(f"{live_server_url}/operators/2fa/{token}/")
+    expect(page.locator(".qr svg")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "operator-2fa.png", full_page=True)
+    device = in_thread(lambda: TOTPDevice.objects.get(user__email=OPERATOR_EMAIL))
+    page.fill("#code", totp_code(device))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".codes li")).to_have_count(10)
+    # The app's code was just used (a code works once): this login uses one of the recovery codes.
+    recovery_code = page.locator(".codes li code").first.inner_text()
     page.goto(f"{live_server_url}/admin/")
     page.wait_for_url(re.compile(re.escape(f"{live_server_url}/admin/login/")))
     page.fill("#id_username", OPERATOR_EMAIL)
     page.fill("#id_password", PASSWORD)
-    page.locator("input[type=submit]").click()
+    page.locator("input[type=submit]").click()  # first the password: the page then lists the devices
+    page.select_option("#id_otp_device", label="Recovery codes")
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", recovery_code)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server_url}/admin/")
     response = page.goto(f"{live_server_url}/admin/tenants/tenant/")
     assert response.status == 200

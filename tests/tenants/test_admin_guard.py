@@ -2,15 +2,15 @@
 
 import pytest
 
-from accounts.models import User
 from tests.conftest import PASSWORD, host_client
+from tests.support.operators import operator_create, operator_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_admin_login_failures_are_throttled_and_the_right_password_then_waits_from_that_client(settings):
     settings.LOGIN_RATE_PER_ACCOUNT = "3/10m"
-    User.objects.create_superuser("op@example.com", PASSWORD, full_name="Op")
+    _, device = operator_create("op@example.com", PASSWORD, full_name="Op")
     client = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="198.51.100.20")
     for _ in range(3):
         assert client.post("/admin/login/", {"username": "op@example.com", "password": "wrong"}).status_code == 200
@@ -18,7 +18,7 @@ def test_admin_login_failures_are_throttled_and_the_right_password_then_waits_fr
     assert refused.status_code == 429
     assert client.get("/admin/").status_code == 302  # not logged in
     elsewhere = host_client(settings.BASE_DOMAIN, REMOTE_ADDR="198.51.100.21")  # the operator, from their desk
-    assert elsewhere.post("/admin/login/", {"username": "op@example.com", "password": PASSWORD}).status_code == 302
+    assert operator_login(elsewhere, "op@example.com", PASSWORD, device).status_code == 302
 
 
 def test_admin_only_from_allowed_networks(settings, operator_client):

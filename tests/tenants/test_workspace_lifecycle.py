@@ -168,14 +168,9 @@ def test_purge_refuses_a_workspace_in_its_grace_period(acme):
         services.tenant_purge(tenant=acme)
 
 
-def test_admin_reopen_action(acme, settings):
-    from accounts.models import User
-    from tests.conftest import host_client
-
+def test_admin_reopen_action(acme, operator_client):
     services.tenant_close(tenant=acme, actor="owner")
-    User.objects.create_superuser("op@example.com", PASSWORD)
-    client = host_client(settings.BASE_DOMAIN)
-    client.login(username="op@example.com", password=PASSWORD)
+    client = operator_client
     client.post("/admin/tenants/tenant/", {"action": "reopen", "_selected_action": [acme.pk], "days": ""})
     acme.refresh_from_db()
     assert not acme.is_closed

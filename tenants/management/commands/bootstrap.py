@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from accounts import operator_otp
 from accounts.models import User
 from billing.models import Plan
 from tenants import pool, services
@@ -57,6 +58,10 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             User.objects.create_superuser(OPERATOR, password, full_name="Operator")
             lines.append(f"  Operator admin   {public_url('/admin/')}  {OPERATOR} / {password}")
+            token = operator_otp.enrolment_start(email=OPERATOR)
+            enrol_url = public_url(f"/operators/2fa/{token}/")
+            lines.append(f"  Operator 2FA     first add the admin to an authenticator app: {enrol_url}")
+            lines.append("                   (valid an hour; later: manage.py operator_2fa operator@example.com)")
         if not Tenant.objects.filter(subdomain=DEMO_SUBDOMAIN).exists():
             password = secrets.token_urlsafe(12)
             services.tenant_provision(
