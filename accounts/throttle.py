@@ -11,8 +11,10 @@ answer is the same whether the account exists or not.
 """
 
 import unicodedata
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django_ratelimit.core import get_usage
 
@@ -47,10 +49,35 @@ def _over(usage: dict) -> bool:
     return usage["count"] >= usage["limit"]
 
 
+IN_FLIGHT_SECONDS = 60
+
+
+def _in_flight_key(request, email: str, group: str) -> str:
+    return f"in-flight:{group}:{account_key(email)}|{client_key(request)}"
+
+
+@contextmanager
+def attempt_in_flight(request, *, email: str, group: str):
+    """Count an attempt as under way while its (slow) password hash runs, so that a burst of parallel
+    attempts cannot all pass the check before any of them has failed."""
+    cache, key = caches["ratelimit"], _in_flight_key(request, email, group)
+    cache.add(key, 0, IN_FLIGHT_SECONDS)
+    cache.incr(key)
+    try:
+        yield
+    finally:
+        try:
+            cache.decr(key)
+        except ValueError:  # expired meanwhile
+            pass
+
+
 def is_throttled(request, *, email: str, group: str) -> bool:
-    """May this attempt go ahead? Counts nothing."""
+    """May this attempt go ahead? Counts nothing. Attempts still under way count as failures."""
     usage = _usages(request, email=email, group=group, increment=False)
-    if _over(usage["client"]) or _over(usage["account_client"]):
+    in_flight = caches["ratelimit"].get(_in_flight_key(request, email, group)) or 0
+    strict = usage["account_client"]
+    if _over(usage["client"]) or strict["count"] + in_flight >= strict["limit"]:
         return True
     # Soft: many failures on the account from anywhere refuse only the clients that took part in them.
     return _over(usage["account"]) and usage["account_client"]["count"] > 0

@@ -21,7 +21,7 @@ from accounts.forms import (
 from accounts.handoff import handoff_email_hint, handoff_user
 from accounts.models import Invitation, User
 from accounts.permissions import role_required
-from accounts.throttle import attempt_count, attempt_throttled, is_throttled
+from accounts.throttle import attempt_count, attempt_in_flight, attempt_throttled, is_throttled
 from accounts.tokens import password_reset_token
 from billing.selectors import plan_name
 from core.http import client_ip
@@ -49,7 +49,8 @@ class LoginView(auth_views.LoginView):
         email = request.POST.get("username", "")
         if is_throttled(request, email=email, group="login"):
             return throttled(request)
-        response = super().post(request, *args, **kwargs)
+        with attempt_in_flight(request, email=email, group="login"):
+            response = super().post(request, *args, **kwargs)
         if not request.user.is_authenticated:
             attempt_count(request, email=email, group="login")
         return response

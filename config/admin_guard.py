@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.throttle import attempt_count, is_throttled
+from accounts.throttle import attempt_count, attempt_in_flight, is_throttled
 from core.http import client_address
 
 
@@ -20,7 +20,8 @@ def throttled_login(view):
         email = request.POST.get("username", "")
         if is_throttled(request, email=email, group="admin-login"):
             return render(request, "429.html", status=429)
-        response = view(request, *args, **kwargs)
+        with attempt_in_flight(request, email=email, group="admin-login"):
+            response = view(request, *args, **kwargs)
         if not request.user.is_authenticated:  # the login failed
             attempt_count(request, email=email, group="admin-login")
         return response

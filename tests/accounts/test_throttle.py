@@ -94,3 +94,26 @@ def test_successful_logins_do_not_count(acme, settings):
     settings.LOGIN_RATE_PER_IP = "2/10m"
     for _ in range(4):
         assert attempt(workspace_client(acme), "owner@acme.test", PASSWORD).status_code == 302
+
+
+def test_a_parallel_burst_cannot_slip_under_the_limit_while_hashes_run(acme, settings):
+    """Attempts whose password hash is still running count as failures: a burst started at once is cut
+    at the limit, not let through because none has failed yet."""
+    from django.test import RequestFactory
+
+    from accounts.throttle import attempt_in_flight, is_throttled
+
+    settings.LOGIN_RATE_PER_ACCOUNT = "3/10m"
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    with schema_context(acme.schema_name):
+        request = RequestFactory().post("/login/", REMOTE_ADDR="198.51.100.77")
+        admitted = []
+        with attempt_in_flight(request, email="owner@acme.test", group="login"):
+            with attempt_in_flight(request, email="owner@acme.test", group="login"):
+                with attempt_in_flight(request, email="owner@acme.test", group="login"):
+                    admitted.append(is_throttled(request, email="owner@acme.test", group="login"))
+        admitted.append(is_throttled(request, email="owner@acme.test", group="login"))  # all three are done
+    connection.set_schema_to_public()
+    assert admitted == [True, False]
