@@ -3,27 +3,16 @@ email, inside the workspace's schema: the queue and the email log never hold a u
 
 from datetime import timedelta
 
-from django.core import signing
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Invitation, User
+from accounts.models import EmailChange, Invitation, User
 from accounts.tokens import password_reset_token
 from notifications.registry import EmailKind, EmailObsolete, register
 from tenants.emails import sample_workspace
 from tenants.links import workspace_url
-
-EMAIL_CHANGE_SALT = "accounts.email-change"
-EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
-
-
-def email_change_token(*, user: User, new_email: str) -> str:
-    return signing.dumps(
-        {"s": connection.schema_name, "u": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
-    )
 
 
 def _invitation(email) -> dict:
@@ -54,13 +43,17 @@ def _password_reset(email) -> dict:
 
 
 def _email_change(email) -> dict:
-    user = User.objects.filter(pk=email.params["user_id"], is_active=True).first()
-    if user is None or user.email != email.params["old_email"]:
+    change = EmailChange.objects.select_related("user").filter(pk=email.params["change_id"]).first()
+    if change is None or change.used_at or change.expired or not change.user.is_active:
+        raise EmailObsolete("the change was made, expired, or the account is deactivated")
+    if change.user.email != change.old_email:
         raise EmailObsolete("the account changed since the request")
-    token = email_change_token(user=user, new_email=email.to)
+    token = change.link_token()
+    if Invitation.hash_token(token) != change.token_hash:
+        raise EmailObsolete("SECRET_KEY changed since the request: ask again")
     return {
         "tenant": email.tenant,
-        "user": user,
+        "user": change.user,
         "new_email": email.to,
         "confirm_url": workspace_url(email.tenant.subdomain, f"/account/email/confirm/{token}/"),
     }

@@ -146,3 +146,35 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED
         return self.Status.PENDING
+
+
+class EmailChange(models.Model):
+    """A member's pending change of login email, confirmed from the new address. The link's token is
+    derived from the row and SECRET_KEY (the worker puts it in the email when it sends it); only its hash
+    is stored, and a used or expired change is refused."""
+
+    MAX_AGE = timedelta(hours=24)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    old_email = models.EmailField()
+    new_email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.old_email} -> {self.new_email}"
+
+    def link_token(self) -> str:
+        value = f"{connection.schema_name}:{self.user_id}:{self.new_email}:{self.created_at.isoformat()}"
+        return salted_hmac("accounts.EmailChange.link_token", value, algorithm="sha256").hexdigest()
+
+    def seal(self) -> None:
+        self.token_hash = Invitation.hash_token(self.link_token())
+
+    @property
+    def expired(self) -> bool:
+        return self.created_at + self.MAX_AGE <= timezone.now()

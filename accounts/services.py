@@ -9,12 +9,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.emails import EMAIL_CHANGE_MAX_AGE, EMAIL_CHANGE_SALT
-from accounts.models import Invitation, User
+from accounts.models import EmailChange, Invitation, User
 from billing.selectors import plan_for
 from core.queue import defer_once
 from notifications.models import EmailLog
@@ -308,41 +306,39 @@ def email_change_request(*, user: User, new_email: str) -> None:
     if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
         raise TeamError("Another member of this workspace already uses that email address.")
     _workspace_email_budget()
-    email_queue(
-        kind="email_change",
-        to=new_email,
-        tenant=current_workspace(),
-        params={"user_id": user.pk, "old_email": user.email},
-    )
+    change = EmailChange(user=user, old_email=user.email, new_email=new_email)
+    change.seal()
+    change.save()
+    email_queue(kind="email_change", to=new_email, tenant=current_workspace(), params={"change_id": change.pk})
 
 
-def email_change_check(*, token: str, lock: bool = False) -> tuple[User, dict]:
-    """The member and the change a confirmation link stands for, if it may still be used: signed, not
-    expired, issued by this workspace, not used yet (the old address is still current), for an active
-    member, in a workspace that is not closed."""
-    try:
-        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
-    except signing.BadSignature as error:
-        raise TeamError("This confirmation link is invalid or has expired.") from error
-    if data.get("s") != connection.schema_name:
+def email_change_check(*, token: str, lock: bool = False) -> tuple[User, EmailChange]:
+    """The member and the change a confirmation link stands for, if it may still be used: known in this
+    workspace (a link from another one finds nothing), not used, not expired, for an active member whose
+    address has not changed since, in a workspace that is not closed."""
+    changes = EmailChange.objects.select_for_update() if lock else EmailChange.objects
+    change = changes.select_related("user").filter(token_hash=Invitation.hash_token(token)).first()
+    if change is None or change.expired:
         raise TeamError("This confirmation link is invalid or has expired.")
     if current_workspace().is_closed:
         raise TeamError("This workspace is closed: its members' addresses can no longer change.")
-    users = User.objects.select_for_update() if lock else User.objects
-    user = users.filter(pk=data["u"], email=data["old"]).first()
-    if user is None:
+    if change.used_at or change.user.email != change.old_email:
         raise TeamError("This confirmation link has already been used.")
+    user = change.user
     if not user.is_active:
         raise TeamError("This account is deactivated: its address cannot change.")
-    if User.objects.filter(email=data["new"]).exclude(pk=user.pk).exists():
+    if User.objects.filter(email=change.new_email).exclude(pk=user.pk).exists():
         raise TeamError("Another member of this workspace already uses that email address.")
-    return user, data
+    return user, change
 
 
 @transaction.atomic
 def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
     """Works once (the old address must still be current), only in the workspace that issued it."""
-    user, data = email_change_check(token=token, lock=True)
+    user, change = email_change_check(token=token, lock=True)
+    change.used_at = timezone.now()
+    change.save(update_fields=["used_at"])
+    data = {"old": change.old_email, "new": change.new_email}
     user.email = data["new"]
     user.save(update_fields=["email"])
     email_queue(kind="email_changed", to=data["old"], tenant=current_workspace(), params={"new_email": data["new"]})

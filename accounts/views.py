@@ -166,8 +166,9 @@ def email_change_confirm(request, token):
     be followed by mail scanners and could be planted by an attacker)."""
     try:
         if request.method == "GET":
-            user, data = services.email_change_check(token=token)
-            return render(request, "accounts/email_change_confirm.html", {"old": data["old"], "new": data["new"]})
+            user, change = services.email_change_check(token=token)
+            context = {"old": change.old_email, "new": change.new_email}
+            return render(request, "accounts/email_change_confirm.html", context)
         user = services.email_change_confirm(token=token, ip_address=client_ip(request))
     except services.TeamError as error:
         return render(request, "accounts/link_invalid.html", {"message": str(error)}, status=400)

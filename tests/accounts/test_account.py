@@ -200,3 +200,17 @@ def test_an_email_change_link_is_refused_once_the_workspace_is_closed(acme):
     assert owner.get(path).status_code in (400, 403)
     assert owner.post(path).status_code in (400, 403)
     assert [u.email for u in users_of(acme)] == ["owner@acme.test"]
+
+
+def test_email_change_tokens_are_opaque_and_stored_hashed(acme):
+    import re as regex
+
+    from accounts.models import EmailChange, Invitation
+
+    client = logged_in_client(acme)
+    path = _email_change_link(acme, client, "boss@acme.test")
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    assert regex.fullmatch(r"[0-9a-f]{64}", token)  # no readable payload (the old links were signed JSON)
+    with schema_context(acme.schema_name):
+        change = EmailChange.objects.get()
+    assert change.token_hash == Invitation.hash_token(token) and token not in change.token_hash
