@@ -1,4 +1,5 @@
-"""Secrets that travel in URLs (the signup hand-off, invitation, password-reset and email-change links)
+"""Secrets that travel in URLs (the signup hand-off, invitation, password-reset, email-change and operator
+two-factor enrolment links)
 never reach a log line or an error report: `scrub()` blanks them, and it is applied to every log record
 (a logging filter), to Sentry events (`sentry_before_send`) and to gunicorn's access log
 (`GunicornLogger`, the Procfile's `--logger-class`)."""
@@ -15,6 +16,7 @@ PATTERNS = [
     (re.compile(r"((?:^|[?&\s])token=)[^&\s\"'#]+"), rf"\1{HIDDEN}"),
     (re.compile(rf"(/invitations/){TOKEN}"), rf"\1{HIDDEN}"),
     (re.compile(rf"(/account/email/confirm/){TOKEN}"), rf"\1{HIDDEN}"),
+    (re.compile(rf"(/operators/2fa/){TOKEN}"), rf"\1{HIDDEN}"),
     (re.compile(rf"(/password-reset/[A-Za-z0-9_-]+/){TOKEN}"), rf"\1{HIDDEN}"),
 ]
 

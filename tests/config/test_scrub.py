@@ -19,6 +19,7 @@ SECRET = "Zq9-secret_TOKEN.abc"
         f"Not Found: /invitations/{SECRET}/",
         f"/account/email/confirm/{SECRET}/",
         f"/password-reset/MQ/{SECRET}/",
+        f"GET /operators/2fa/{SECRET}/ HTTP/1.1",
     ],
 )
 def test_secrets_in_urls_are_blanked(text):
