@@ -1,7 +1,9 @@
 """Two-factor authentication for operators (django-otp, TOTP): the admin is django-otp's OTPAdminSite,
 which lets in only a user verified by a confirmed device. An operator enrols from a one-time link
-(`manage.py operator_2fa <email>`, printed by `bootstrap --demo` too): a page with the QR code for an
-authenticator app, confirmed by a first code, then ten single-use recovery codes shown once."""
+(`manage.py operator_2fa <email>`, printed by `bootstrap --demo` too). The link alone reveals nothing:
+the page first asks for the operator's password (and, if they already have a device, a current code
+from it or a recovery code); only then does it show the QR code for an authenticator app, confirmed by a
+first code, after which ten single-use recovery codes are shown once."""
 
 import io
 from base64 import b32encode
@@ -15,7 +17,9 @@ from django_otp.qr import write_qrcode_image
 from accounts.models import User
 
 SALT = "accounts.operator-otp-enrolment"
+UNLOCK_SALT = "accounts.operator-otp-unlocked"
 LINK_MAX_AGE = 60 * 60
+UNLOCK_MAX_AGE = 10 * 60
 RECOVERY_CODES = 10
 
 
@@ -40,23 +44,61 @@ def _device(token: str) -> TOTPDevice:
         data = signing.loads(token, salt=SALT, max_age=LINK_MAX_AGE)
     except signing.BadSignature as error:
         raise EnrolmentError("This enrolment link is invalid or has expired.") from error
-    device = TOTPDevice.objects.filter(pk=data["d"], user_id=data["u"], confirmed=False).first()
+    device = TOTPDevice.objects.filter(pk=data["d"], user_id=data["u"], confirmed=False).select_related("user").first()
     if device is None:
         raise EnrolmentError("This enrolment link was already used.")
+    if not (device.user.is_staff and device.user.is_active):
+        raise EnrolmentError("This account is no longer an operator.")
     return device
 
 
-def enrolment_page(token: str) -> dict:
+def enrolment_needs_current_code(token: str) -> bool:
     device = _device(token)
+    return TOTPDevice.objects.filter(user=device.user, confirmed=True).exists()
+
+
+def enrolment_unlock(*, token: str, password: str, current_code: str = "") -> str:
+    """Check the operator's password (and a code from a device they already have); returns a short-lived
+    proof that the page may show the new device's secret."""
+    device = _device(token)
+    operator = device.user
+    if not operator.check_password(password):
+        raise EnrolmentError("That password is not right.")
+    current = [*TOTPDevice.objects.filter(user=operator, confirmed=True), *StaticDevice.objects.filter(user=operator)]
+    code = current_code.strip().replace(" ", "")
+    # No code: refuse without trying the devices (a failed try would throttle them for the real one).
+    if current and (not code or not any(existing.verify_token(code) for existing in current)):
+        raise EnrolmentError("Enter a code from your current authenticator app, or one of your recovery codes.")
+    return signing.dumps({"d": device.pk}, salt=UNLOCK_SALT)
+
+
+def _unlocked(token: str, unlock: str) -> TOTPDevice:
+    device = _device(token)
+    try:
+        data = signing.loads(unlock, salt=UNLOCK_SALT, max_age=UNLOCK_MAX_AGE)
+    except signing.BadSignature as error:
+        raise EnrolmentError("Please enter your password again.") from error
+    if data.get("d") != device.pk:
+        raise EnrolmentError("Please enter your password again.")
+    return device
+
+
+def enrolment_page(*, token: str, unlock: str) -> dict:
+    device = _unlocked(token, unlock)
     svg = io.BytesIO()
     write_qrcode_image(device.config_url, svg)
-    return {"email": device.user.email, "qr_svg": svg.getvalue().decode(), "secret": b32encode(device.bin_key).decode()}
+    return {
+        "email": device.user.email,
+        "qr_svg": svg.getvalue().decode(),
+        "secret": b32encode(device.bin_key).decode(),
+        "unlock": unlock,
+    }
 
 
 @transaction.atomic
-def enrolment_confirm(*, token: str, code: str) -> list[str]:
+def enrolment_confirm(*, token: str, unlock: str, code: str) -> list[str]:
     """Confirm the device with a first code from the app; returns new recovery codes (shown once)."""
-    device = _device(token)
+    device = _unlocked(token, unlock)
     if not device.verify_token(code.strip().replace(" ", "")):
         raise EnrolmentError("That code is not right. Check the time on your phone and try the current code.")
     device.confirmed = True

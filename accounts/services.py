@@ -306,6 +306,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
     if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
         raise TeamError("Another member of this workspace already uses that email address.")
     _workspace_email_budget()
+    EmailChange.objects.filter(user=user, used_at=None).delete()  # only the newest link works
     change = EmailChange(user=user, old_email=user.email, new_email=new_email)
     change.seal()
     change.save()

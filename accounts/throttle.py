@@ -22,7 +22,9 @@ from core.http import client_key
 
 
 def account_key(email: str) -> str:
-    return f"{connection.schema_name}:{unicodedata.normalize('NFKC', email).casefold().strip()}"
+    """NFKC, then upper case before case folding: the login's lookup (PostgreSQL's case-insensitive
+    match) treats "admın" and "admin" alike, and so must the counter."""
+    return f"{connection.schema_name}:{unicodedata.normalize('NFKC', email).strip().upper().casefold()}"
 
 
 def _counters(email: str, group: str) -> dict:

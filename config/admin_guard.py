@@ -1,5 +1,6 @@
 """The operators' admin: its login throttled like the workspaces' (failed attempts per client and per
-account), and optionally reachable only from ADMIN_ALLOWED_IPS (elsewhere /admin/ is a 404)."""
+account), and optionally reachable only from ADMIN_ALLOWED_IPS (elsewhere /admin/ and the operators' enrolment pages
+are a 404)."""
 
 import ipaddress
 from functools import wraps
@@ -35,7 +36,7 @@ class AdminAllowedIpsMiddleware:
 
     def __call__(self, request):
         allowed = settings.ADMIN_ALLOWED_IPS
-        if allowed and request.path.startswith("/admin/"):
+        if allowed and request.path.startswith(("/admin/", "/operators/")):
             address = client_address(request)
             networks = [ipaddress.ip_network(cidr, strict=False) for cidr in allowed]
             if address is None or not any(address in network for network in networks):

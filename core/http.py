@@ -26,10 +26,20 @@ def _trusted(address: Address) -> bool:
 
 
 def _parse(value: str) -> Address | None:
+    """An address, from "1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443" or "2001:db8::1"; an IPv4 client
+    seen through an IPv6 socket (::ffff:1.2.3.4) is that IPv4 address."""
+    value = value.strip()
+    if value.startswith("[") and "]" in value:
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
 
 
 def client_address(request: HttpRequest) -> Address | None:

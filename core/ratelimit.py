@@ -3,12 +3,16 @@ every host, every page, counted per client address (an IPv6 client per /64) on t
 any database work. Over it: 429 with Retry-After, as a page or, for the API, as JSON. Static files never
 reach this middleware (WhiteNoise answers first); webhooks from Stripe and the email provider are exempt."""
 
+import logging
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from core.http import client_key
+
+logger = logging.getLogger(__name__)
 
 EXEMPT_PREFIXES = ("/stripe/webhook/", "/anymail/", "/static/", "/health")
 
@@ -25,7 +29,12 @@ class GlobalRateLimitMiddleware:
         rate = settings.RATE_LIMIT_GLOBAL
         if rate == "off" or request.path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
-        usage = get_usage(request, group="global", key=_key, rate=rate, increment=True)
+        try:
+            usage = get_usage(request, group="global", key=_key, rate=rate, increment=True)
+        except Exception:
+            # The shared cache is down: serve rather than refuse everyone (login throttles stay closed).
+            logger.exception("global request limit unavailable; serving without it")
+            return self.get_response(request)
         if usage is None or not usage["should_limit"]:
             return self.get_response(request)
         retry_after = str(max(1, int(usage["time_left"])))

@@ -117,3 +117,13 @@ def test_a_parallel_burst_cannot_slip_under_the_limit_while_hashes_run(acme, set
         admitted.append(is_throttled(request, email="owner@acme.test", group="login"))  # all three are done
     connection.set_schema_to_public()
     assert admitted == [True, False]
+
+
+def test_a_dotless_i_does_not_open_a_second_counter(acme, settings):
+    """PostgreSQL's case-insensitive lookup reads "admın" as "admin": so must the counter."""
+    settings.LOGIN_RATE_PER_ACCOUNT = "2/10m"
+    client = workspace_client(acme)
+    for _ in range(2):
+        attempt(client, "admin@acme.test", ip="198.51.100.30")
+    assert attempt(client, "adm\u0131n@acme.test", ip="198.51.100.30").status_code == 429
+    assert attempt(client, "ADMIN@acme.test", ip="198.51.100.30").status_code == 429

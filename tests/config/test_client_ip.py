@@ -54,3 +54,16 @@ def test_ipv6_clients_are_counted_by_their_64(settings):
     neighbour = client_key(request(remote="2001:db8:1:3::1"))
     assert first == rotated == "2001:db8:1:2::/64" and neighbour != first
     assert client_key(request(remote="192.0.2.10")) == "192.0.2.10"
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("::ffff:192.0.2.10", None, "192.0.2.10"),  # IPv4 through an IPv6 socket: not one shared ::/64
+        ("::ffff:127.0.0.1", "203.0.113.9:5678", "203.0.113.9"),  # a port in the header
+        ("::ffff:127.0.0.1", "[2001:db8::7]:443", "2001:db8::7"),
+    ],
+)
+def test_mapped_addresses_and_ports_are_understood(settings, remote, forwarded, expected):
+    settings.TRUSTED_PROXIES = ["127.0.0.1/32"]
+    assert client_ip(request(remote=remote, forwarded=forwarded)) == expected

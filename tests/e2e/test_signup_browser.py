@@ -112,6 +112,8 @@ def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_ur
     in_thread(User.objects.create_superuser, OPERATOR_EMAIL, PASSWORD)
     token = in_thread(operator_otp.enrolment_start, email=OPERATOR_EMAIL)
     page.goto(f"{live_server_url}/operators/2fa/{token}/")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".qr svg")).to_be_visible()
     page.screenshot(path=screenshot_dir / "operator-2fa.png", full_page=True)
     device = in_thread(lambda: TOTPDevice.objects.get(user__email=OPERATOR_EMAIL))
