@@ -45,6 +45,9 @@ class ScrubFilter(logging.Filter):
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            # The formatter would write the traceback after the filters ran: write it here, scrubbed.
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 

@@ -42,6 +42,20 @@ def test_log_records_are_scrubbed(caplog):
     assert SECRET not in caplog.text and "/invitations/[scrubbed]/" in caplog.text
 
 
+def test_tracebacks_in_log_records_are_scrubbed_too(caplog):
+    logger = logging.getLogger("django.request")
+    logger.addFilter(ScrubFilter())
+    try:
+        try:
+            raise ValueError(f"bad link /invitations/{SECRET}/")
+        except ValueError:
+            with caplog.at_level(logging.ERROR, logger="django.request"):
+                logger.exception("Internal Server Error: /x/")
+    finally:
+        logger.filters.clear()
+    assert "ValueError" in caplog.text and SECRET not in caplog.text
+
+
 def test_settings_put_the_filter_on_every_log_line():
     from django.conf import settings
 
