@@ -25,29 +25,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ["APP_ENV"] = "development"
-os.environ["LOG_LEVEL"] = "WARNING"
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["SIGNUP_RATE_PER_IP"] = "1000000/h"  # the bench posts many signups from one address
+os.environ["SIGNUP_RATE_GLOBAL"] = "1000000/h"
+
+from benchdb import bench_settings  # noqa: E402
 
 BENCH_DB = "portal_bench"
-
-
-def setup_django(*, reset: bool) -> None:
-    import django
-    import psycopg
-    from django.conf import settings
-
-    django.setup()
-    db = settings.DATABASES["default"]
-    params = {"user": db["USER"], "host": db["HOST"], "port": db["PORT"] or None, "password": db["PASSWORD"]}
-    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
-        if reset:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    db["NAME"] = BENCH_DB
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -61,7 +46,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--reuse", action="store_true", help="keep the previous run's database and workspaces")
     args = parser.parse_args()
-    setup_django(reset=not args.reuse)
+    bench_settings(name=BENCH_DB, reset=not args.reuse)
 
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command

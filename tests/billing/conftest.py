@@ -23,6 +23,18 @@ def priced_plans(db):
 
 
 @pytest.fixture
+def acme(make_workspace, priced_plans):
+    """A priced workspace (test modules may define their own)."""
+    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
+
+
+@pytest.fixture
+def cus(acme, customer_of):
+    """acme's Stripe customer."""
+    return customer_of(acme, "cus_acme")
+
+
+@pytest.fixture
 def endpoint(db):
     return WebhookEndpoint.objects.create(
         id="we_test",

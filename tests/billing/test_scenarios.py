@@ -17,16 +17,6 @@ from tests.support.queue import jobs_run
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def acme(make_workspace, priced_plans):
-    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
-
-
-@pytest.fixture
-def cus(acme, customer_of):
-    return customer_of(acme, "cus_acme")
-
-
 def trial_over(tenant) -> None:
     Tenant.objects.filter(pk=tenant.pk).update(trial_ends_at=timezone.now() - timedelta(days=1))
 

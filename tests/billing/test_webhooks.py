@@ -21,16 +21,6 @@ from tests.support.queue import outbox
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def acme(make_workspace, priced_plans):
-    return make_workspace("acme", business_name="Acme", owner_email="owner@acme.test")
-
-
-@pytest.fixture
-def cus(acme, customer_of):
-    return customer_of(acme, "cus_acme")
-
-
 def status(tenant) -> str:
     tenant.refresh_from_db()
     return tenant.status

@@ -1,0 +1,24 @@
+"""The database a bench script runs against: its own, on the server of DATABASE_URL (or the embedded one),
+created if missing (and dropped first unless the run reuses it)."""
+
+import os
+
+
+def bench_settings(*, name: str, reset: bool) -> None:
+    """Set Django up on the database `name` (call before importing models)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["APP_ENV"] = "development"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+    import psycopg
+    from django.conf import settings
+
+    django.setup()
+    db = settings.DATABASES["default"]
+    params = {"user": db["USER"], "host": db["HOST"], "port": db["PORT"] or None, "password": db["PASSWORD"]}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
+        if reset:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f"CREATE DATABASE {name}")
+    db["NAME"] = name
