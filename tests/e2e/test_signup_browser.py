@@ -114,7 +114,9 @@ def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_ur
     page.goto(f"{live_server_url}/operators/2fa/{token}/")
     page.fill("#password", PASSWORD)
     page.get_by_role("button", name="Continue").click()
-    expect(page.locator(".qr svg")).to_be_visible()
+    qr = page.locator(".qr img")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0")  # the QR code is drawn
     page.screenshot(path=screenshot_dir / "operator-2fa.png", full_page=True)
     device = in_thread(lambda: TOTPDevice.objects.get(user__email=OPERATOR_EMAIL))
     page.fill("#code", totp_code(device))
