@@ -339,13 +339,19 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
     user, change = email_change_check(token=token, lock=True)
     change.used_at = timezone.now()
     change.save(update_fields=["used_at"])
-    data = {"old": change.old_email, "new": change.new_email}
-    user.email = data["new"]
+    user.email = change.new_email
     user.save(update_fields=["email"])
-    email_queue(kind="email_changed", to=data["old"], tenant=current_workspace(), params={"new_email": data["new"]})
-    if current_workspace().owner_email == data["old"]:
+    email_queue(
+        kind="email_changed", to=change.old_email, tenant=current_workspace(), params={"new_email": change.new_email}
+    )
+    if current_workspace().owner_email == change.old_email:
         _owner_contact_sync(user)
-    _audit(actor=user, action="member.email_changed", ip_address=ip_address, **{"from": data["old"], "to": data["new"]})
+    _audit(
+        actor=user,
+        action="member.email_changed",
+        ip_address=ip_address,
+        **{"from": change.old_email, "to": change.new_email},
+    )
     return user
 
 

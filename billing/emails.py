@@ -8,7 +8,7 @@ from django.utils import timezone
 from billing.models import BillingAccount, Invoice, money
 from notifications.registry import EmailKind, EmailObsolete, register
 from tenants.emails import sample_workspace, workspace_context
-from tenants.models import Tenant
+from tenants.models import Tenant, days_until
 
 
 def _trial_context(email) -> dict:
@@ -20,14 +20,19 @@ def _trial_context(email) -> dict:
 
 
 def _trial_context_for(tenant: Tenant, ends_at: datetime) -> dict:
-    days_left = max(0, -int(-(ends_at - timezone.now()).total_seconds() // 86400))
-    return {**workspace_context(tenant), "trial_ends_at": ends_at, "days_left": days_left}
+    return {**workspace_context(tenant), "trial_ends_at": ends_at, "days_left": days_until(ends_at)}
 
 
-def _payment_failed(email) -> dict:
+def _unpaid_invoice(email) -> Invoice:
+    """The invoice an email asks to pay, unless it was paid or voided since the email was queued."""
     invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
     if invoice is None or invoice.status in Invoice.UNPAID_DONE:
         raise EmailObsolete("the invoice was paid or voided since")
+    return invoice
+
+
+def _payment_failed(email) -> dict:
+    invoice = _unpaid_invoice(email)
     account = BillingAccount.objects.filter(tenant=email.tenant).first()
     failed_at = account.payment_failed_at if account else None
     suspend_on = failed_at + timedelta(days=settings.BILLING_GRACE_DAYS) if failed_at else None
@@ -40,9 +45,7 @@ def _payment_failed(email) -> dict:
 
 
 def _payment_action_required(email) -> dict:
-    invoice = Invoice.objects.filter(stripe_id=email.params["invoice"], tenant=email.tenant).first()
-    if invoice is None or invoice.status in Invoice.UNPAID_DONE:
-        raise EmailObsolete("the invoice was paid or voided since")
+    invoice = _unpaid_invoice(email)
     return {**workspace_context(email.tenant), "amount": invoice.amount_display, "pay_url": invoice.hosted_invoice_url}
 
 

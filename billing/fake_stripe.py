@@ -13,7 +13,6 @@ It knows what the portal uses: customers, Checkout and Portal sessions, webhook 
 
 import hashlib
 import hmac
-import itertools
 import json
 import threading
 import time
@@ -222,30 +221,30 @@ class FakeStripeAPI:
         self.requests: list[dict] = []
         self.down = False
         self.objects: dict[str, dict] = {}
-        self._ids = itertools.count(1)
+        self._last_id = 0
         self._lock = threading.RLock()
         if store and store.exists():
             saved = json.loads(store.read_text())
-            self.objects, self._ids = saved["objects"], itertools.count(saved["next_id"])
+            self.objects, self._last_id = saved["objects"], saved["last_id"]
 
     def put(self, obj: dict, key: str | None = None) -> dict:
         """Make `obj` Stripe's current state of its object (a copy: later changes to `obj` do not leak)."""
         with self._lock:
             self.objects[key or obj["id"]] = json.loads(json.dumps(obj))
-            self._save()
         return obj
 
     def calls(self, method: str, path: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"] == path]
 
     def _next(self) -> int:
-        return next(self._ids)
+        self._last_id += 1
+        return self._last_id
 
     def _save(self) -> None:
+        """Keep the state on disk (the development server's store): once per change."""
         if self.store:
             self.store.parent.mkdir(parents=True, exist_ok=True)
-            next_id = self._next()
-            self.store.write_text(json.dumps({"objects": self.objects, "next_id": next_id + 1}))
+            self.store.write_text(json.dumps({"objects": self.objects, "last_id": self._last_id}))
 
     def handle(self, method: str, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict]:
         with self._lock:
@@ -406,6 +405,7 @@ class FakeStripeAPI:
             self.put(subscription)
             self.put(invoice)
             self.put(session)
+            self._save()
             return [
                 event_object("checkout.session.completed", session, event_id=f"evt_fake{n}a"),
                 event_object("customer.subscription.created", subscription, event_id=f"evt_fake{n}b"),

@@ -173,14 +173,14 @@ ACTIONS = {
 
 
 def billing_status_recompute(
-    *, tenant: Tenant, account: BillingAccount, subscription: dict | None = None, now: datetime | None = None
+    *, account: BillingAccount, subscription: dict | None = None, now: datetime | None = None
 ) -> str:
     """Set status (and, from a subscription just read from Stripe, plan and Stripe trial end) from the
-    mirror. Call with the account locked."""
+    mirror. Call with the account from `_locked_account`: its workspace row is locked and current."""
     now = now or timezone.now()
     account.payment_failed_at = _oldest_unpaid_failure(account)
     account.save(update_fields=["payment_failed_at"])
-    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    locked = account.tenant
     previous = locked.status
     if subscription is not None and not account.comped and subscription.get("status") in LIVE:
         _plan_and_trial_follow(locked, subscription)
@@ -227,7 +227,7 @@ def subscription_event_apply(*, tenant: Tenant, subscription_id: str = "") -> st
     account = account_for(tenant)
     if not account.stripe_customer_id:
         with transaction.atomic():
-            return "applied: no customer: " + billing_status_recompute(tenant=tenant, account=_locked_account(tenant))
+            return "applied: no customer: " + billing_status_recompute(account=_locked_account(tenant))
     subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
     missed = _missed_failure(account, subscriptions)
     with transaction.atomic():
@@ -235,7 +235,7 @@ def subscription_event_apply(*, tenant: Tenant, subscription_id: str = "") -> st
         if missed:
             _invoice_record(tenant, missed, failed_at=timezone.now())
         current = _subscription_record(locked, subscriptions)
-        result = billing_status_recompute(tenant=tenant, account=locked, subscription=current)
+        result = billing_status_recompute(account=locked, subscription=current)
     _djstripe_mirror(djstripe_models.Subscription, subscriptions)
     followed = f"follows {current['id']}" if current else "no subscription"
     if current and subscription_id and current["id"] != subscription_id:
@@ -271,7 +271,7 @@ def invoice_event_apply(*, tenant: Tenant, kind: str, invoice: dict, event_creat
                 )
         elif kind == "invoice.paid" and mirrored.status == "paid":
             _receipt_queue(tenant, mirrored, invoice)
-        result = billing_status_recompute(tenant=tenant, account=locked, subscription=current)
+        result = billing_status_recompute(account=locked, subscription=current)
     _djstripe_mirror(djstripe_models.Subscription, subscriptions)
     _djstripe_mirror(djstripe_models.Invoice, [stripe_api.without_lines(data)])
     return f"applied: invoice {mirrored.status}: {result}"
@@ -300,7 +300,7 @@ def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
     ):
         with transaction.atomic():
             locked = _locked_account(account.tenant)
-            if billing_status_recompute(tenant=locked.tenant, account=locked, now=now).startswith("suspended"):
+            if billing_status_recompute(account=locked, now=now).startswith("suspended"):
                 suspended.append(locked.tenant.subdomain)
     return suspended
 

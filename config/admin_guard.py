@@ -2,7 +2,6 @@
 account), and optionally reachable only from ADMIN_ALLOWED_IPS (elsewhere /admin/ and the operators' enrolment pages
 are a 404)."""
 
-import ipaddress
 from functools import wraps
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.throttle import attempt_count, attempt_in_flight, is_throttled
-from core.http import client_address
+from core.http import client_address, in_networks
 
 
 def throttled_login(view):
@@ -37,8 +36,6 @@ class AdminAllowedIpsMiddleware:
     def __call__(self, request):
         allowed = settings.ADMIN_ALLOWED_IPS
         if allowed and request.path.startswith(("/admin/", "/operators/")):
-            address = client_address(request)
-            networks = [ipaddress.ip_network(cidr, strict=False) for cidr in allowed]
-            if address is None or not any(address in network for network in networks):
+            if not in_networks(client_address(request), allowed):
                 raise Http404("Not found.")
         return self.get_response(request)

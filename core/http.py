@@ -21,8 +21,13 @@ def _networks(cidrs: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
+def in_networks(address: Address | None, cidrs) -> bool:
+    """Is the address in one of these CIDR networks (a setting's list)?"""
+    return address is not None and any(address in network for network in _networks(tuple(cidrs)))
+
+
 def _trusted(address: Address) -> bool:
-    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+    return in_networks(address, settings.TRUSTED_PROXIES)
 
 
 def _parse(value: str) -> Address | None:

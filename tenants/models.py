@@ -6,6 +6,12 @@ from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 
+def days_until(moment) -> int:
+    """Whole days left until `moment`, a started day counting as one (0 once it has passed)."""
+    seconds = (moment - timezone.now()).total_seconds()
+    return max(0, -int(-seconds // 86400))
+
+
 class TenantQuerySet(models.QuerySet):
     def workspaces(self):
         return self.filter(kind=Tenant.Kind.WORKSPACE)
@@ -86,8 +92,7 @@ class Tenant(TenantMixin):
     def trial_days_left(self) -> int | None:
         if self.status != self.Status.TRIALING or self.trial_ends_at is None:
             return None
-        seconds = (self.trial_ends_at - timezone.now()).total_seconds()
-        return max(0, -int(-seconds // 86400))
+        return days_until(self.trial_ends_at)
 
     @property
     def email(self) -> str:
