@@ -1,12 +1,11 @@
 import itertools
 import json
-import time
 import uuid
 
 import pytest
 from djstripe.models import WebhookEndpoint
 
-from billing.fake_stripe import customer_object, invoice_object, sign, subscription_object
+from billing.fake_stripe import customer_object, event_object, invoice_object, sign, subscription_object
 from billing.models import BillingAccount, Plan
 from tests.conftest import host_client
 
@@ -85,15 +84,7 @@ def deliver(endpoint, settings, fake_stripe):
 
 
 def event(kind: str, obj: dict, *, created: int | None = None, event_id: str | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_test_{next(_event_ids)}",
-        "object": "event",
-        "api_version": "2024-06-20",
-        "created": created or int(time.time()),
-        "livemode": False,
-        "type": kind,
-        "data": {"object": obj},
-    }
+    return event_object(kind, obj, event_id=event_id or f"evt_test_{next(_event_ids)}", created=created)
 
 
 def subscription(
