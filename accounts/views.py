@@ -81,13 +81,11 @@ def handoff(request):
 @login_required
 def dashboard(request):
     tenant = request.tenant
-    owner = User.objects.filter(role=User.Role.OWNER, is_active=True).order_by("date_joined").first()
     return render(
         request,
         "accounts/dashboard.html",
         {
             "tenant": tenant,
-            "owner": owner,
             "plan_name": plan_name(tenant.plan),
             "workspace_home": workspace_url(tenant.subdomain, "/"),
         },

@@ -1,3 +1,4 @@
+from django.core.cache import caches
 from django.utils import timezone
 
 from billing.models import BillingAccount, Plan
@@ -8,9 +9,21 @@ def plan_for(tenant) -> Plan | None:
     return Plan.objects.filter(slug=tenant.plan).first()
 
 
+PLAN_NAMES_KEY = "plan-names"
+
+
 def plan_name(slug: str) -> str:
-    plan = Plan.objects.filter(slug=slug).only("name").first()
-    return plan.name if plan else slug
+    """A plan's display name, from a cached table of all of them (every page header shows one)."""
+    names = caches["public"].get(PLAN_NAMES_KEY)
+    if names is None:
+        names = dict(Plan.objects.values_list("slug", "name"))
+        caches["public"].set(PLAN_NAMES_KEY, names, 300)
+    return names.get(slug, slug)
+
+
+def plan_names_forget(**kwargs) -> None:
+    """Connected to Plan's post_save and post_delete (billing/apps.py)."""
+    caches["public"].delete(PLAN_NAMES_KEY)
 
 
 def payment_required(tenant) -> bool:

@@ -172,7 +172,12 @@ CACHES = {
     },
     # Throttle counters that must span every host (per client IP); per-account keys name the schema.
     "ratelimit": {**_cache_backend, "KEY_PREFIX": "rl"},
+    # Facts about public-schema rows that every host reads (hostname -> workspace routes, plan names):
+    # read before any schema is chosen, so no tenant prefix.
+    "public": {**_cache_backend, "KEY_PREFIX": "pub"},
 }
+# How long a cached hostname -> workspace entry may live; every change through the ORM drops it at once.
+ROUTING_CACHE_SECONDS = env.int("ROUTING_CACHE_SECONDS", default=300)
 RATELIMIT_USE_CACHE = "ratelimit"
 if not REDIS_URL:
     # django-ratelimit wants a shared cache with atomic increments; per-process memory is only for
@@ -198,6 +203,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Sessions are read from the cache (the default alias: keys carry the schema) and written through to
+# the workspace's own table, so a warm request reads no session row and a Redis restart logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -221,6 +229,8 @@ INVITATION_RESEND_MINUTES = env.int("INVITATION_RESEND_MINUTES", default=10)
 # Every request per client address (an IPv6 client per /64), on every host: "count/period" or "off".
 # Off by default in development and tests (one developer, many requests), the seed's 100/15m otherwise.
 RATE_LIMIT_GLOBAL = env.str("RATE_LIMIT_GLOBAL", default="off" if APP_ENV in ("development", "test") else "100/15m")
+# Parallel connections `migrate_workspaces` (and the release step) migrates workspace schemas over.
+MIGRATION_WORKERS = env.int("MIGRATION_WORKERS", default=4)
 # Pre-migrated spare schemas that signup claims (see docs/decisions.md); the worker refills the pool.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
 SIGNUP_HANDOFF_MAX_AGE = env.int("SIGNUP_HANDOFF_MAX_AGE", default=120)

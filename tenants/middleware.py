@@ -2,11 +2,18 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
+from tenants import routing
 from tenants.links import public_url
 
 
 class WorkspaceRoutingMiddleware(TenantMainMiddleware):
-    """Picks the schema from the Host header; unknown workspaces get a friendly 404."""
+    """Picks the schema from the Host header (cached: tenants/routing.py); unknown workspaces get a friendly 404."""
+
+    def get_tenant(self, domain_model, hostname):
+        tenant = routing.tenant_for_host(hostname)
+        if tenant is None:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
 
     @staticmethod
     def hostname_from_request(request):

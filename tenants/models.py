@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -12,7 +13,18 @@ def days_until(moment) -> int:
     return max(0, -int(-seconds // 86400))
 
 
+# Sent after a queryset update() of Tenant rows (which sends no post_save), with their primary keys:
+# cached copies of those rows (tenants/routing.py) must be dropped.
+tenants_updated = Signal()
+
+
 class TenantQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        pks = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        tenants_updated.send(sender=Tenant, pks=pks)
+        return count
+
     def workspaces(self):
         return self.filter(kind=Tenant.Kind.WORKSPACE)
 

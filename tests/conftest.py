@@ -52,7 +52,7 @@ def _empty_caches():
     this flushes that Redis database: point tests at one of their own (.ci/run uses /15)."""
     from django.core.cache import caches
 
-    for alias in ("default", "ratelimit"):
+    for alias in ("default", "ratelimit", "public"):
         caches[alias].clear()
 
 
