@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, demo, **options):
         verbosity = options["verbosity"]
         self.stdout.write("Migrating the public schema and every workspace (the first run takes a few minutes)...")
-        call_command("migrate_schemas", interactive=False, verbosity=max(0, verbosity - 1))
+        call_command("migrate_workspaces", verbosity=max(0, verbosity - 1))
         connection.set_schema_to_public()
         public, _ = Tenant.objects.get_or_create(
             schema_name=settings.PUBLIC_SCHEMA_NAME,

@@ -1,0 +1,96 @@
+"""The hostname -> workspace cache (tenants/routing.py): warm requests spend no SQL on routing, and any
+change to a workspace or its domains is seen by the very next request. Per-page statement budgets keep
+the per-request work from growing back unnoticed."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from billing.models import Plan
+from tenants import services
+from tenants.models import Domain, Tenant
+from tests.conftest import host_client, logged_in_client, workspace_client
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(client, path: str) -> list[str]:
+    client.get(path)  # warm: route, session and plan names cached
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return [query["sql"] for query in captured.captured_queries]
+
+
+# Most statements a warm request may issue, SET search_path included.
+BUDGETS = [
+    ("workspace", "/", 2),  # search_path, the user
+    ("workspace", "/team/", 4),
+    ("workspace", "/billing/", 5),
+    ("anonymous", "/login/", 0),
+    ("public", "/terms/", 0),
+    ("public", "/", 2),  # search_path, the plans on the landing page
+]
+
+
+@pytest.mark.parametrize(("who", "path", "budget"), BUDGETS)
+def test_warm_pages_stay_within_their_statement_budget(make_workspace, settings, who, path, budget):
+    tenant = make_workspace("alpha")
+    client = {
+        "workspace": lambda: logged_in_client(tenant),
+        "anonymous": lambda: workspace_client(tenant),
+        "public": lambda: host_client(settings.BASE_DOMAIN),
+    }[who]()
+    sql = statements(client, path)
+    assert len(sql) <= budget, "\n".join(sql)
+    assert not [s for s in sql if "tenants_domain" in s or "tenants_tenant" in s], "routing went to the database"
+    assert sum(s.startswith("SET search_path") for s in sql) <= 1
+
+
+def test_a_queryset_update_of_a_workspace_is_seen_by_the_next_request(make_workspace):
+    tenant = make_workspace("alpha")
+    client = logged_in_client(tenant)
+    assert client.get("/").status_code == 200
+    Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.SUSPENDED)
+    assert client.get("/").status_code == 403
+
+
+def test_plan_renames_show_at_once(make_workspace):
+    tenant = make_workspace("alpha")
+    client = logged_in_client(tenant)
+    plan = Plan.objects.get(slug=tenant.plan)
+    assert plan.name in client.get("/").content.decode()
+    plan.name = "Starter Deluxe"
+    plan.save()
+    assert "Starter Deluxe" in client.get("/").content.decode()
+
+
+def test_an_unknown_host_is_remembered_until_a_workspace_takes_it(make_workspace):
+    assert host_client("later.localhost").get("/login/").status_code == 404
+    with CaptureQueriesContext(connection) as captured:
+        assert host_client("later.localhost").get("/login/").status_code == 404
+    assert not captured.captured_queries  # random hosts cost no query each
+    make_workspace("later", business_name="Later Ltd")
+    assert "Later Ltd" in host_client("later.localhost").get("/login/").content.decode()
+
+
+def test_a_removed_domain_stops_answering(make_workspace):
+    tenant = make_workspace("alpha")
+    assert workspace_client(tenant).get("/login/").status_code == 200
+    Domain.objects.filter(tenant=tenant).delete()
+    assert workspace_client(tenant).get("/login/").status_code == 404
+
+
+def test_a_purged_subdomain_taken_again_routes_to_the_new_workspace_only(make_workspace, settings):
+    old = make_workspace("alpha", business_name="Old Alpha")
+    assert "Old Alpha" in workspace_client(old).get("/login/").content.decode()
+    services.tenant_close(tenant=old, actor=old.owner_email)
+    Tenant.objects.filter(pk=old.pk).update(closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS + 1))
+    services.tenant_purge(tenant=old)
+    new = make_workspace("alpha", business_name="New Alpha")
+    body = workspace_client(new).get("/login/").content.decode()
+    assert "New Alpha" in body and "Old Alpha" not in body
+    assert new.schema_name != old.schema_name
