@@ -8,6 +8,9 @@ Three counters of failed attempts (password reset: of requests):
   stranger failing on purpose from many addresses cannot lock the real person out.
 The account is the address case-folded and NFKC-normalised, within this workspace's schema. Every
 answer is the same whether the account exists or not.
+
+Redis down: these fail closed. The "ratelimit" cache raises, and the error handler answers 503 "try
+again in a few seconds" (core/errors.py): no attempt is ever let through unthrottled.
 """
 
 import unicodedata
@@ -18,6 +21,7 @@ from django.core.cache import caches
 from django.db import connection
 from django_ratelimit.core import get_usage
 
+from core.errors import CACHE_UNAVAILABLE_ERRORS
 from core.http import client_key
 
 
@@ -71,6 +75,8 @@ def attempt_in_flight(request, *, email: str, group: str):
         try:
             cache.decr(key)
         except ValueError:  # expired meanwhile
+            pass
+        except CACHE_UNAVAILABLE_ERRORS:  # Redis went away meanwhile: the marker expires by itself
             pass
 
 

@@ -158,23 +158,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else per-process memory.
 REDIS_URL = env.str("REDIS_URL", default="")
-_cache_backend = (
-    {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-)
+# Seconds to connect to Redis and for one command: an unreachable Redis must not hold requests for long.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
+
+
+def _cache_backend(*, ignore_errors: bool) -> dict:
+    """ignore_errors: Redis down reads as a cache miss and writes are dropped (logged), so pages keep
+    working; without it the error is raised, and the error handler answers 503 (core/errors.py)."""
+    if not REDIS_URL:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    options = {"SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS, "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS}
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {**options, "IGNORE_EXCEPTIONS": ignore_errors},
+    }
+
+
+# Redis down (docs/decisions.md): the "default" and "public" caches degrade to misses (sessions fall back
+# to their table, routes to the Domain lookup); "ratelimit" raises, so the login and password-reset
+# throttles fail closed (503) and only the callers that chose to (the global limit, signup) fail open.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CACHES = {
     # Keys are prefixed with the current schema: one workspace can never read another's entries.
     "default": {
-        **_cache_backend,
+        **_cache_backend(ignore_errors=True),
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     },
     # Throttle counters that must span every host (per client IP); per-account keys name the schema.
-    "ratelimit": {**_cache_backend, "KEY_PREFIX": "rl"},
+    "ratelimit": {**_cache_backend(ignore_errors=False), "KEY_PREFIX": "rl"},
     # Facts about public-schema rows that every host reads (hostname -> workspace routes, plan names):
     # read before any schema is chosen, so no tenant prefix.
-    "public": {**_cache_backend, "KEY_PREFIX": "pub"},
+    "public": {**_cache_backend(ignore_errors=True), "KEY_PREFIX": "pub"},
 }
 # How long a cached hostname -> workspace entry may live; every change through the ORM drops it at once.
 ROUTING_CACHE_SECONDS = env.int("ROUTING_CACHE_SECONDS", default=300)

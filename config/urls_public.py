@@ -33,3 +33,6 @@ urlpatterns = [
     path("fake-stripe/checkout/<str:session_id>", fake_stripe_views.checkout, name="fake_stripe_checkout"),
     path("fake-stripe/portal/<str:session_id>", fake_stripe_views.portal, name="fake_stripe_portal"),
 ]
+
+# PostgreSQL or Redis unreachable: 503 with Retry-After; any other error: the usual 500 (core/errors.py).
+handler500 = "core.errors.server_error"

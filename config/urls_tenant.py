@@ -16,3 +16,6 @@ urlpatterns = [
     path("api/v1/members", api.members, name="api_members"),
     path("", include("legal.urls")),
 ]
+
+# PostgreSQL or Redis unreachable: 503 with Retry-After; any other error: the usual 500 (core/errors.py).
+handler500 = "core.errors.server_error"

@@ -31,9 +31,9 @@ class GlobalRateLimitMiddleware:
             return self.get_response(request)
         try:
             usage = get_usage(request, group="global", key=_key, rate=rate, increment=True)
-        except Exception:
+        except Exception as error:
             # The shared cache is down: serve rather than refuse everyone (login throttles stay closed).
-            logger.exception("global request limit unavailable; serving without it")
+            logger.warning("global request limit unavailable; serving without it: %r", error)
             return self.get_response(request)
         if usage is None or not usage["should_limit"]:
             return self.get_response(request)

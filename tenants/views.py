@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
@@ -12,11 +14,14 @@ from accounts.handoff import handoff_token_make
 from accounts.models import User
 from accounts.permissions import role_required
 from billing.models import Plan
+from core.errors import CACHE_UNAVAILABLE_ERRORS
 from core.http import client_ip, client_key
 from tenants import services
 from tenants.export import tenant_export
 from tenants.forms import CloseWorkspaceForm, SignupForm, WorkspaceSettingsForm
 from tenants.links import workspace_url
+
+logger = logging.getLogger(__name__)
 
 
 def landing(request):
@@ -35,7 +40,19 @@ def _signup_limits(request, *, increment: bool) -> list[dict]:
 
 
 def _signup_throttled(request) -> bool:
-    return any(usage["count"] >= usage["limit"] for usage in _signup_limits(request, increment=False))
+    try:
+        return any(usage["count"] >= usage["limit"] for usage in _signup_limits(request, increment=False))
+    except CACHE_UNAVAILABLE_ERRORS as error:
+        # The shared cache is down: signups go ahead unthrottled rather than not at all (docs/decisions.md).
+        logger.warning("signup limits unavailable, not applied: %s", error)
+        return False
+
+
+def _signup_count(request) -> None:
+    try:
+        _signup_limits(request, increment=True)
+    except CACHE_UNAVAILABLE_ERRORS as error:  # the workspace exists: never fail its signup now
+        logger.warning("signup limits unavailable, signup not counted: %s", error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,7 +74,7 @@ def signup(request):
         except services.SubdomainUnavailable:
             form.add_error("subdomain", "This address is already taken. Please choose another.")
         else:
-            _signup_limits(request, increment=True)
+            _signup_count(request)
             token = handoff_token_make(tenant=tenant, email=data["email"])
             path = reverse("accounts:handoff", urlconf="config.urls_tenant")
             return redirect(workspace_url(tenant.subdomain, f"{path}?token={token}"))
