@@ -31,6 +31,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField("user", "nickname", models.CharField(max_length=50, null=True, blank=True)),
         migrations.AddIndex("user", models.Index(fields=["nickname"], name="accounts_user_nickname_idx")),
+        # A new model: its content type and permissions come from post_migrate, in each schema.
+        migrations.CreateModel("Note", [("id", models.BigAutoField(primary_key=True)), ("text", models.TextField())]),
     ]
 """
 
@@ -138,6 +140,7 @@ def test_pending_migrations_run_in_every_schema_like_djangos_executor(committed_
     expected = snapshot(reference)
     assert ("accounts", "9002_fill_nickname") in expected["history"]
     assert ("nickname", "character varying", "YES", 50) in expected["columns"]
+    assert ("accounts", "note") in expected["content_types"] and ("add_note",) in expected["permissions"]
     for schema in ours:
         assert snapshot(schema) == expected, schema
         letter = schema[-1]
