@@ -23,11 +23,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.failover.servers import Gunicorn, Postgres, Redis, manage, portal_env
+from tests.failover.servers import PASSWORD, Client, Gunicorn, Postgres, Redis, manage, portal_env, signup_data
 
 pytestmark = pytest.mark.failover
 
-PASSWORD = "failover correct horse 42"
 WORKSPACE = "acme"
 OWNER = "owner@acme.test"
 OUTAGE_SECONDS = 4
@@ -78,41 +77,6 @@ class Stack:
 
     def client(self, host: str) -> "Client":
         return Client(self.base, host)
-
-
-class Client:
-    """One browser on one host: its own cookies, Host header set, redirects not followed."""
-
-    def __init__(self, base: str, host: str):
-        self.base, self.host = base, host
-        self.session = requests.Session()
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {"Host": self.host, **kwargs.pop("headers", {})}
-        return self.session.request(
-            method, self.base + path, headers=headers, allow_redirects=False, timeout=(2, 15), **kwargs
-        )
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post_form(self, path: str, data: dict) -> requests.Response:
-        """POST like the browser after showing the form: the CSRF cookie from a GET, its token in the form."""
-        if "csrftoken" not in self.session.cookies:
-            self.get(path)
-        token = self.session.cookies.get("csrftoken", "")
-        return self.request("POST", path, data={"csrfmiddlewaretoken": token, **data})
-
-
-def signup_data(subdomain: str) -> dict:
-    return {
-        "business_name": f"Shop {subdomain}",
-        "subdomain": subdomain,
-        "full_name": "Owner Person",
-        "email": f"owner@{subdomain}.test",
-        "password": PASSWORD,
-        "accept_terms": "on",
-    }
 
 
 def log_in(stack: Stack, host: str = f"{WORKSPACE}.localhost") -> Client:
