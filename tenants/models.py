@@ -36,7 +36,7 @@ class Tenant(TenantMixin):
     """A row per PostgreSQL schema.
 
     Besides customer workspaces, the public schema, the migration template and the pool of
-    pre-migrated spare schemas are rows too, so that `migrate_schemas` keeps every one of them current.
+    pre-migrated spare schemas are rows too, so that `migrate_workspaces` keeps every one of them current.
     """
 
     class Kind(models.TextChoices):
