@@ -48,3 +48,21 @@ bench: install
 
 clean-data:
 	rm -rf .data
+
+# Throughput and load against gunicorn (2 workers) on a loopback port, each on its own database (see the
+# scripts' docstrings). bench-http needs wrk (apt-get install -y wrk); the load ones install Locust.
+# Extra arguments: BENCH_ARGS="--reuse --seconds 20".
+.PHONY: bench-http bench-load bench-soak
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+bench-http: install
+	$(PY) bench/http_bench.py $(BENCH_ARGS)
+
+bench-load: $(VENV)/.bench-installed
+	$(PY) bench/load.py $(BENCH_ARGS)
+
+bench-soak: $(VENV)/.bench-installed
+	$(PY) bench/load.py --soak $(BENCH_ARGS)
