@@ -5,12 +5,13 @@ the per-request work from growing back unnoticed."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Plan
-from tenants import services
+from tenants import routing, services
 from tenants.models import Domain, Tenant
 from tests.conftest import host_client, logged_in_client, workspace_client
 
@@ -94,3 +95,16 @@ def test_a_purged_subdomain_taken_again_routes_to_the_new_workspace_only(make_wo
     body = workspace_client(new).get("/login/").content.decode()
     assert "New Alpha" in body and "Old Alpha" not in body
     assert new.schema_name != old.schema_name
+
+
+def test_a_route_read_before_a_change_but_cached_after_it_is_never_used(make_workspace):
+    """A slow request reads the generation and the old row, the suspension commits, then the slow
+    request writes its (stale) entry: the next request must not route by it."""
+    tenant = make_workspace("alpha")
+    assert routing.tenant_for_host(tenant.host).status == Tenant.Status.TRIALING
+    generation = caches["public"].get(routing._generation_key(tenant.host))
+    old_row = routing.tenant_for_host(tenant.host)
+    services.tenant_suspend(tenant=tenant, actor="op@example.com")
+    stale = [getattr(old_row, name) for name in routing._FIELDS]
+    caches["public"].set(routing._key(tenant.host), (generation, stale))
+    assert routing.tenant_for_host(tenant.host).status == Tenant.Status.SUSPENDED
