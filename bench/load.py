@@ -26,7 +26,9 @@ It prints one table per level: each request's count, rate, p50/p95/p99 latency (
 
 --soak runs 32 users for --minutes (default 10) instead and reports each gunicorn worker's resident memory
 (RSS) before the load, once warm (after the first tenth of the run) and at the end, against the targets:
-at most 150 MB per worker and at most 10% growth from warm to the end.
+at most 150 MB per worker and at most 10% growth from warm to the end. Each of these is the lowest of five
+reads in half a second, since a login's Argon2 hash holds about 100 MB for a moment; the highest read of
+the whole run (every 0.5 s) is shown beside them.
 
 Locust, gunicorn and PostgreSQL share this machine's cores: the figures show how the portal behaves as
 load rises on one small machine, not a server's capacity.
@@ -111,35 +113,54 @@ def pages_check(web: server.Server, workspace: dict) -> None:
             sys.exit(f"GET {path} on {host} answered {status} before the load (expected 200)")
 
 
+def rss_settled(web: server.Server, reads: int = 5) -> dict[int, float]:
+    """Each worker's RSS, the lowest of a few reads 0.1 s apart: a login's Argon2 hash holds ~100 MB for a
+    moment (Django's memory_cost), which a single read may catch; a leak shows in the lowest read too."""
+    lowest: dict[int, float] = {}
+    for _ in range(reads):
+        for pid, mb in web.worker_rss_mb().items():
+            lowest[pid] = min(mb, lowest.get(pid, mb))
+        time.sleep(0.1)
+    return lowest
+
+
 class RssSampler(threading.Thread):
-    """Each gunicorn worker's RSS every `interval` seconds while the soak runs."""
+    """Each gunicorn worker's settled RSS every `interval` seconds while the soak runs, and the highest read."""
 
     def __init__(self, web: server.Server, interval: float):
         super().__init__(daemon=True)
         self.web, self.interval = web, interval
         self.samples: list[tuple[float, dict[int, float]]] = []
+        self.peak: dict[int, float] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
         started = time.monotonic()
-        while not self.done.wait(self.interval):
-            self.samples.append((time.monotonic() - started, self.web.worker_rss_mb()))
+        next_sample = self.interval
+        while not self.done.wait(0.5):
+            for pid, mb in self.web.worker_rss_mb().items():
+                self.peak[pid] = max(mb, self.peak.get(pid, mb))
+            if time.monotonic() - started >= next_sample:
+                self.samples.append((time.monotonic() - started, rss_settled(self.web)))
+                next_sample += self.interval
 
 
-def soak_report(boot: dict[int, float], warm: dict[int, float], end: dict[int, float], warm_at: float) -> bool:
-    print(f"\n### Worker memory (RSS), warm = after {warm_at:.0f} s of load\n")
-    print("| worker pid | before load MB | warm MB | end MB | growth warm to end |")
-    print("|---|---:|---:|---:|---:|")
+def soak_report(boot: dict, warm: dict, end: dict, peak: dict, warm_at: float) -> bool:
+    print(f"\n### Worker memory (RSS; settled: lowest of 5 reads in 0.5 s), warm = after {warm_at:.0f} s of load\n")
+    print("| worker pid | before load MB | warm MB | end MB | growth warm to end | highest read MB |")
+    print("|---|---:|---:|---:|---:|---:|")
     ok = set(boot) == set(end)
     for pid in sorted(set(boot) | set(end)):
         before, then, after = boot.get(pid), warm.get(pid), end.get(pid)
         growth = (after - then) / then if then and after else None
         cells = [f"{value:.1f}" if value else "gone" for value in (before, then, after)]
-        print(f"| {pid} | {' | '.join(cells)} | {f'{growth:+.1%}' if growth is not None else '-'} |")
+        highest = f"{peak[pid]:.1f}" if pid in peak else "-"
+        print(f"| {pid} | {' | '.join(cells)} | {f'{growth:+.1%}' if growth is not None else '-'} | {highest} |")
         ok = ok and after is not None and after <= RSS_TARGET_MB and growth is not None and growth <= RSS_GROWTH_TARGET
-    print(
-        f"\nTargets: <= {RSS_TARGET_MB} MB per worker, growth <= {RSS_GROWTH_TARGET:.0%}: {'met' if ok else 'NOT met'}"
-    )
+    verdict = "met" if ok else "NOT met"
+    print(f"\nTargets (settled RSS): <= {RSS_TARGET_MB} MB per worker, growth <= {RSS_GROWTH_TARGET:.0%}: {verdict}")
+    if any(mb > RSS_TARGET_MB for mb in peak.values()):
+        print(f"The highest reads pass {RSS_TARGET_MB} MB for a moment: a login's Argon2 hash (about 100 MB).")
     if set(boot) != set(end):
         print("A worker was replaced during the run (gunicorn restarts a worker that dies or times out).")
     return ok
@@ -189,7 +210,7 @@ def main() -> None:
         for users, seconds in levels:
             offset = len(web.log_path.read_text(errors="replace"))
             if args.soak:
-                boot = web.worker_rss_mb()
+                boot = rss_settled(web)
                 sampler = RssSampler(web, interval=max(5, seconds / 10))
                 sampler.start()
             stats, failures, report = run_locust(web, plan, users=users, seconds=seconds)
@@ -201,9 +222,9 @@ def main() -> None:
             ok = ok and int(total["Failure Count"]) == 0 and not report["server_errors"]
             if args.soak:
                 sampler.done.set()
-                end = web.worker_rss_mb()
+                end = rss_settled(web)
                 warm_at, warm = sampler.samples[0] if sampler.samples else (0, boot)
-                ok = soak_report(boot, warm, end, warm_at) and ok
+                ok = soak_report(boot, warm, end, sampler.peak, warm_at) and ok
     print(
         f"\nThink time {THINK_SECONDS[0]}-{THINK_SECONDS[1]} s; gunicorn {server.WORKERS} sync workers on this machine"
     )

@@ -228,7 +228,13 @@ class Server:
     def worker_rss_mb(self) -> dict[int, float]:
         import psutil
 
-        return {pid: psutil.Process(pid).memory_info().rss / 2**20 for pid in self.worker_pids()}
+        found = {}
+        for pid in self.worker_pids():
+            try:
+                found[pid] = psutil.Process(pid).memory_info().rss / 2**20
+            except psutil.NoSuchProcess:  # a worker gunicorn is replacing
+                pass
+        return found
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
