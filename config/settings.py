@@ -206,7 +206,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"  # a path, not a URL name: the admin on the public host resolves it too
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.Argon2idHasher",  # OWASP's Argon2id parameters (accounts/hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     # The seed app stored bcrypt hashes; imported as "bcrypt$<hash>", they are upgraded on login.
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",

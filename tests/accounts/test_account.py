@@ -155,7 +155,7 @@ def test_seed_bcrypt_hashes_are_accepted_and_upgraded_to_argon2(acme, settings):
     import bcrypt
 
     settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "accounts.hashers.Argon2idHasher",
         "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
         "django.contrib.auth.hashers.BCryptPasswordHasher",
     ]
@@ -168,9 +168,23 @@ def test_seed_bcrypt_hashes_are_accepted_and_upgraded_to_argon2(acme, settings):
         assert User.objects.get(email="legacy@acme.test").password.startswith("argon2$")
 
 
-def test_new_passwords_are_hashed_with_argon2_in_production_settings(settings):
+def test_new_passwords_are_hashed_with_argon2id_at_owasps_parameters_in_production_settings(settings):
     settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]  # drop the test-only fast hasher
-    assert make_password("x" * 12).startswith("argon2$")
+    assert make_password("x" * 12).startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_hashes_with_djangos_default_argon2_parameters_still_work_and_are_upgraded(acme, settings):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]
+    old_hash = Argon2PasswordHasher().encode("older password 42", Argon2PasswordHasher().salt())
+    assert "m=102400,t=2,p=8" in old_hash
+    add_member(acme, "older@acme.test", password=None)
+    with schema_context(acme.schema_name):
+        User.objects.filter(email="older@acme.test").update(password=old_hash)
+    assert logged_in_client(acme, "older@acme.test", "older password 42").get("/").status_code == 200
+    with schema_context(acme.schema_name):
+        assert "m=19456,t=2,p=1" in User.objects.get(email="older@acme.test").password
 
 
 def _email_change_link(tenant, client, new_email: str) -> str:
