@@ -35,8 +35,8 @@ class Command(BaseCommand):
             if report.public_migrations:
                 self.stdout.write(f"Public schema: {report.public_migrations} migration(s) applied.")
             self.stdout.write(
-                f"{report.schemas} workspace schema(s): {report.up_to_date} already up to date, "
-                f"{len(report.migrated)} migrated, {len(report.failed)} failed ({report.seconds:.1f} s)."
+                f"{report.schemas:,} workspace schema(s): {report.up_to_date:,} already up to date, "
+                f"{len(report.migrated):,} migrated, {len(report.failed):,} failed ({report.seconds:.1f} s)."
             )
         for failure in report.failed:
             self.stderr.write(f"  {failure.schema}: {failure.error}")
@@ -58,12 +58,12 @@ class Command(BaseCommand):
         eta = (total - done) / rate if rate else 0.0
         line = f"Schemas {done:,}/{total:,}  {rate:,.0f}/s  ETA {eta:,.0f} s"
         if interactive:
-            self.stderr.write("\r" + line, ending="")
+            self.stderr.write("\r" + line, style_func=str, ending="")
             self.stderr.flush()
             self.progress_open = True
         else:
-            self.stderr.write(line)
+            self.stderr.write(line, style_func=str)
 
     def _end_progress_line(self) -> None:
         if getattr(self, "progress_open", False):
-            self.stderr.write("")
+            self.stderr.write("", style_func=str)
