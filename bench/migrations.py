@@ -19,7 +19,6 @@ whole command, public schema included:
 
 import argparse
 import multiprocessing
-import os
 import shutil
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import bench_settings  # noqa: E402
+from bench.benchdb import bench_database  # noqa: E402
 
 BENCH_DB = "portal_bench_migrations"
 PREFIX = "bench_"
@@ -123,15 +122,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the previous run's database and schemas")
     parser.add_argument("--baseline", action="store_true", help="also time django-tenants' migrate_schemas")
     args = parser.parse_args()
-    bench_settings(name=BENCH_DB, reset=not args.reuse)
+    bench_database(name=BENCH_DB, reset=not args.reuse)
 
     from django.conf import settings
     from django.core.management import call_command
-
-    started = time.perf_counter()
-    print("Preparing the bench database (the first run migrates with dj-stripe: about 2 minutes)...", flush=True)
-    call_command("bootstrap", verbosity=0, stdout=open(os.devnull, "w"))
-    print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
 
     rows = []
     for count in sorted(args.counts):

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchdb import bench_settings  # noqa: E402
+from benchdb import bench_database  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -62,13 +62,7 @@ def database_prepare(*, name: str, reset: bool) -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    bench_settings(name=name, reset=reset)
-    from django.core.management import call_command
-
-    started = time.perf_counter()
-    print(f"Preparing the database {name} (the first run migrates dj-stripe: about 2 minutes)...", flush=True)
-    call_command("bootstrap", verbosity=0, stdout=open(os.devnull, "w"))
-    print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
+    bench_database(name=name, reset=reset)
 
 
 @functools.cache
