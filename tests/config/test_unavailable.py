@@ -67,7 +67,8 @@ def test_the_api_gets_json(database):
 def ghost_route():
     """A workspace whose route is already cached, so the request gets past routing without the database."""
     tenant = Tenant(pk=987654, schema_name="ghost", subdomain="ghost", business_name="Ghost", kind="workspace")
-    caches["public"].set(routing._key(tenant.host), [getattr(tenant, name) for name in routing._FIELDS])
+    values = [getattr(tenant, name) for name in routing._FIELDS]
+    caches["public"].set(routing._key(tenant.host), (None, values))  # (generation: none yet, the row)
     return tenant
 
 
