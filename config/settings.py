@@ -100,6 +100,7 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    "core.health.HealthMiddleware",  # /healthz and /readyz on any host: before redirects, limits and routing
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)

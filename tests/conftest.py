@@ -15,6 +15,8 @@ from tenants import pool, services
 from tenants.models import Domain, Tenant
 from tests.world import committed_cleanup, committed_snapshot
 
+pytest_plugins = ["tests.support.outage"]  # the `database` outage fixture
+
 POOL_SIZE = 8
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)

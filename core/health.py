@@ -1,0 +1,115 @@
+"""Health endpoints for the proxy's upstream checks and for monitoring, answered before anything else.
+
+- `/healthz` (liveness): the process answers. No database, no cache, any Host header (an unknown one
+  included), never rate limited, never redirected to HTTPS (the proxy probes upstreams over plain HTTP).
+- `/readyz` (readiness): JSON with one entry per check. 503 when this instance cannot serve: the
+  database does not answer or the public schema has migrations pending (a release half done). Redis
+  down and a stalled queue worker are reported as "degraded" with a 200: pages still work without them
+  (docs/decisions.md), and taking every web instance out of the proxy because the worker stopped would
+  turn late emails into an outage.
+
+The middleware sits first in MIDDLEWARE, before SecurityMiddleware (SSL redirect), the global rate limit
+and tenant routing.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+
+# A queue worker beats every few seconds (procrastinate: 10 s); older than this, it is stalled or gone.
+WORKER_HEARTBEAT_MAX_AGE = 120
+MIGRATIONS_RECHECK_SECONDS = 60  # the migration plan costs ~50 ms: worked out at most once a minute
+
+_migrations_checked = {"at": -MIGRATIONS_RECHECK_SECONDS, "pending": 0}
+
+
+class HealthMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            return _no_store(JsonResponse({"status": "ok"}))
+        if request.path == "/readyz":
+            return _no_store(readiness())
+        return self.get_response(request)
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def readiness() -> JsonResponse:
+    checks = {
+        "database": _timed(_database),
+        "migrations": _timed(_migrations),
+        "redis": _timed(_redis),
+        "queue_worker": _timed(_queue_worker),
+    }
+    critical = ("database", "migrations")
+    if not all(checks[name]["ok"] for name in critical):
+        status, code = "unavailable", 503
+    elif not all(check["ok"] for check in checks.values()):
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    connection.set_schema_to_public()
+    return JsonResponse({"status": status, "checks": checks}, status=code)
+
+
+def _timed(check) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = check()
+        result = {"ok": True}
+    except Exception as error:  # a failed check is an answer, not a 500
+        detail = f"{type(error).__name__}: {error}".strip()[:200]
+        result = {"ok": False}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    if detail:
+        result["detail"] = detail
+    return result
+
+
+def _database() -> str:
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return ""
+
+
+def _migrations() -> str:
+    now = time.monotonic()
+    if now - _migrations_checked["at"] >= MIGRATIONS_RECHECK_SECONDS:
+        connection.set_schema_to_public()
+        executor = MigrationExecutor(connection)
+        _migrations_checked["pending"] = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+        _migrations_checked["at"] = now
+    pending = _migrations_checked["pending"]
+    if pending:
+        raise RuntimeError(f"{pending} migration(s) pending in the public schema: run the release step")
+    return ""
+
+
+def _redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured (per-process memory)"
+    # The ratelimit alias raises on errors (the others swallow them): a real answer.
+    caches["ratelimit"].get("health-probe")
+    return ""
+
+
+def _queue_worker() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers")
+        age = cursor.fetchone()[0]
+    if age is None:
+        raise RuntimeError("no queue worker is running (manage.py procrastinate worker)")
+    if age > WORKER_HEARTBEAT_MAX_AGE:
+        raise RuntimeError(f"last worker heartbeat {age:.0f} s ago")
+    return f"last heartbeat {age:.0f} s ago"

@@ -1,0 +1,58 @@
+"""/healthz and /readyz (core/health.py): answered on any host before limits, redirects and routing;
+readiness fails on what stops this instance from serving, and only reports what merely degrades it."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import host_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("host", ["localhost", "acme.localhost", "unknown.localhost", "evil.example.com"])
+def test_liveness_answers_on_any_host_without_touching_the_database(host, settings):
+    settings.RATE_LIMIT_GLOBAL = "2/m"
+    settings.SECURE_SSL_REDIRECT = True
+    client = host_client(host)
+    with CaptureQueriesContext(connection) as captured:
+        answers = [client.get("/healthz") for _ in range(5)]
+    assert {response.status_code for response in answers} == {200}  # not limited, not redirected
+    assert json.loads(answers[0].content) == {"status": "ok"}
+    assert answers[0]["Cache-Control"] == "no-store"
+    assert not captured.captured_queries
+
+
+def test_readiness_is_degraded_without_a_queue_worker_and_ok_with_one():
+    response = host_client("unknown.localhost").get("/readyz")
+    body = json.loads(response.content)
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
+    assert not body["checks"]["queue_worker"]["ok"]
+    assert "no queue worker is running" in body["checks"]["queue_worker"]["detail"]
+
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO procrastinate_workers DEFAULT VALUES")
+    body = json.loads(host_client("localhost").get("/readyz").content)
+    assert body["status"] == "ok", body
+    assert body["checks"]["queue_worker"]["ok"]
+
+
+def test_a_stalled_worker_is_reported():
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '10 minutes')")
+    body = json.loads(host_client("localhost").get("/readyz").content)
+    assert body["status"] == "degraded"
+    assert "last worker heartbeat 600 s ago" in body["checks"]["queue_worker"]["detail"]
+
+
+def test_readiness_is_503_when_the_database_is_down(database):
+    database.down()
+    response = host_client("localhost").get("/readyz")
+    body = json.loads(response.content)
+    assert response.status_code == 503 and body["status"] == "unavailable"
+    assert not body["checks"]["database"]["ok"]
+    assert "OperationalError" in body["checks"]["database"]["detail"]
+    assert host_client("localhost").get("/healthz").status_code == 200  # alive all the same
