@@ -4,6 +4,7 @@ never reach a log line or an error report: `scrub()` blanks them, and it is appl
 (a logging filter), to Sentry events (`sentry_before_send`) and to gunicorn's access log
 (`GunicornLogger`, the Procfile's `--logger-class`)."""
 
+import json
 import logging
 import re
 
@@ -57,11 +58,18 @@ def sentry_before_send(event: dict, hint: dict) -> dict:
 
 
 class GunicornLogger(_GunicornLogger):
-    """gunicorn's logger with the request line, path and query string of each access line scrubbed."""
+    """gunicorn's logger with the request line, path, query string and referer of each access line
+    scrubbed, and every text field escaped for a JSON string (gunicorn.conf.py's access_log_format is a
+    JSON object: a quote in a user agent must not break the line)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "q", "f"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = scrub(atoms[key])
-        return atoms
+        return {key: _json_text(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+
+def _json_text(value: str) -> str:
+    """`value` escaped for the inside of a JSON string, except the quotes: gunicorn escapes those itself."""
+    return json.dumps(value)[1:-1].replace('\\"', '"')

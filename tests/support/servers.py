@@ -16,7 +16,7 @@ from tests.support.ports import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_database_url() -> str:
+def database_url_for_servers() -> str:
     """The committed test database, as a URL the server processes can read."""
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -28,7 +28,7 @@ def portal_processes(count: int, **env):
     environment = {
         **os.environ,
         "APP_ENV": "test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_servers(),
         "LOG_LEVEL": "WARNING",
         **env,
     }
