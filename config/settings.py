@@ -101,6 +101,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
     "core.health.HealthMiddleware",  # /healthz and /readyz on any host: before redirects, limits and routing
+    "tenants.middleware.TlsAskMiddleware",  # Caddy's on-demand TLS ask (any host, plain HTTP): likewise first
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)

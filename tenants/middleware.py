@@ -1,9 +1,12 @@
+from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
-from tenants import routing
+from tenants import routing, views
 from tenants.links import public_url
+
+TLS_ASK_PATH = "/internal/tls-ask"
 
 
 class WorkspaceRoutingMiddleware(TenantMainMiddleware):
@@ -26,3 +29,20 @@ class WorkspaceRoutingMiddleware(TenantMainMiddleware):
             {"hostname": hostname, "signup_url": public_url("/signup/")},
             status=404,
         )
+
+
+class TlsAskMiddleware:
+    """Answers Caddy's on-demand TLS question (`/internal/tls-ask?domain=...`, deploy/Caddyfile) before
+    anything else, like the health endpoints: Caddy asks over plain HTTP with the ask URL's own Host (an
+    internal address, neither a workspace nor in ALLOWED_HOSTS), so routing would answer 400, production's
+    HTTPS redirect a 301 (any non-2xx is a no), and the global request limit must never refuse it. The
+    public sites of the Caddyfile answer 404 for /internal/ themselves: only the proxy asks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == TLS_ASK_PATH:
+            connection.set_schema_to_public()  # the Domain lookup reads the public schema
+            return views.tls_ask(request)
+        return self.get_response(request)

@@ -1,9 +1,12 @@
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_exists
 
 from accounts.models import User
+from tenants.models import Tenant
+from tenants.routing import tenant_for_host
 
 
 def user_counts(schema_names: Iterable[str]) -> dict[str, int]:
@@ -33,3 +36,13 @@ def current_workspace():
     if isinstance(tenant, Tenant):
         return tenant
     return Tenant.objects.get(schema_name=connection.schema_name)
+
+
+def tls_certificate_allowed(*, hostname: str) -> bool:
+    """May the proxy obtain a certificate for this (lowercase) hostname? The public host, and the hosts of
+    workspaces that exist: closed ones too until they are purged (their "closed" page is served over HTTPS);
+    never spares, the template or an unknown name. From the routing cache: no SQL when warm."""
+    if hostname == settings.BASE_DOMAIN:
+        return True
+    tenant = tenant_for_host(hostname)
+    return tenant is not None and tenant.kind == Tenant.Kind.WORKSPACE

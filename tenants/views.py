@@ -1,13 +1,14 @@
 import logging
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
 
 from accounts.handoff import handoff_token_make
@@ -16,7 +17,7 @@ from accounts.permissions import role_required
 from billing.models import Plan
 from core.errors import CACHE_UNAVAILABLE_ERRORS
 from core.http import client_ip, client_key
-from tenants import services
+from tenants import selectors, services
 from tenants.export import tenant_export
 from tenants.forms import CloseWorkspaceForm, SignupForm, WorkspaceSettingsForm
 from tenants.links import workspace_url
@@ -137,3 +138,21 @@ def workspace_close(request):
     services.tenant_close(tenant=tenant, actor=request.user.email, ip_address=client_ip(request))
     messages.success(request, "The workspace is closed. You can still export its data until it is deleted.")
     return redirect("accounts:dashboard")
+
+
+# Caddy's on-demand TLS (deploy/Caddyfile), reached through TlsAskMiddleware on any Host
+
+# A DNS name: dot-separated labels of letters, digits and inner hyphens, 253 characters at most.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
+
+
+@require_safe
+def tls_ask(request):
+    """200 lets the proxy obtain a certificate for `?domain=<hostname>`; 404 refuses (any non-2xx does)."""
+    hostname = request.GET.get("domain", "").strip().lower().removesuffix(".")
+    if not _HOSTNAME.match(hostname):
+        return HttpResponseBadRequest("domain: a hostname is required\n", content_type="text/plain")
+    if not selectors.tls_certificate_allowed(hostname=hostname):
+        return HttpResponseNotFound("no certificate for this hostname\n", content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
