@@ -102,6 +102,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     "core.health.HealthMiddleware",  # /healthz and /readyz on any host: before redirects, limits and routing
     "tenants.middleware.TlsAskMiddleware",  # Caddy's on-demand TLS ask (any host, plain HTTP): likewise first
+    "core.logs.RequestLogMiddleware",  # request id, one `request` log line per request (core/logs.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # before tenant routing: static files cost no query
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)
@@ -420,17 +421,22 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_EXTRA_ORIGINS", default=[])
 OTP_TOTP_ISSUER = APP_NAME + " operations"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
-# Logging: one line per event on stderr; the log level comes from the environment.
+# Logging (core/logs.py): one event per line on stderr, JSON in production and readable text elsewhere
+# (LOG_FORMAT=json|console), with the request id, workspace and user id of the request, and every token
+# scrubbed (core/scrub.py); the log level comes from the environment.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "console")
+if LOG_FORMAT not in ("json", "console"):
+    raise production.ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Tokens in URLs (hand-off, invitation, reset, email change) never reach a log line (core/scrub.py).
-    "filters": {"scrub": {"()": "core.scrub.ScrubFilter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}},
+    "formatters": {"structured": {"()": "core.logs.formatter", "json": LOG_FORMAT == "json"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print its records a second time, unscrubbed.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         # Procrastinate says at INFO what it registers at every start; jobs run and fail are still logged.

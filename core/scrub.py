@@ -1,11 +1,10 @@
 """Secrets that travel in URLs (the signup hand-off, invitation, password-reset, email-change and operator
 two-factor enrolment links)
 never reach a log line or an error report: `scrub()` blanks them, and it is applied to every log record
-(a logging filter), to Sentry events (`sentry_before_send`) and to gunicorn's access log
-(`GunicornLogger`, the Procfile's `--logger-class`)."""
+(the log formatter's chain, core/logs.py), to Sentry events (`sentry_before_send`) and to gunicorn's
+access log (`GunicornLogger`, gunicorn.conf.py's `logger_class`)."""
 
 import json
-import logging
 import re
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -28,33 +27,20 @@ def scrub(text: str) -> str:
     return text
 
 
-def _scrub_deep(value):
+def scrub_deep(value):
+    """`scrub()` applied to every string inside `value` (dicts, lists and tuples walked)."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {key: _scrub_deep(item) for key, item in value.items()}
+        return {key: scrub_deep(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_scrub_deep(item) for item in value)
+        return type(value)(scrub_deep(item) for item in value)
     return value
-
-
-class ScrubFilter(logging.Filter):
-    """A logging filter (settings.LOGGING) that rewrites each record's message without its secrets."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        if record.exc_info and not record.exc_text:
-            # The formatter would write the traceback after the filters ran: write it here, scrubbed.
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
-        return True
 
 
 def sentry_before_send(event: dict, hint: dict) -> dict:
     """Sentry's before_send (and before_breadcrumb): every string of the event, scrubbed."""
-    return _scrub_deep(event)
+    return scrub_deep(event)
 
 
 class GunicornLogger(_GunicornLogger):

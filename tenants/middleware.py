@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
+from core import logs
 from tenants import routing, views
 from tenants.links import public_url
 
@@ -11,6 +12,11 @@ TLS_ASK_PATH = "/internal/tls-ask"
 
 class WorkspaceRoutingMiddleware(TenantMainMiddleware):
     """Picks the schema from the Host header (cached: tenants/routing.py); unknown workspaces get a friendly 404."""
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        logs.bind_request_context(request)  # every log line of the request names its workspace
+        return response
 
     def get_tenant(self, domain_model, hostname):
         tenant = routing.tenant_for_host(hostname)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.scrub import GunicornLogger, ScrubFilter, scrub, sentry_before_send
+from core.scrub import GunicornLogger, scrub, sentry_before_send
 
 SECRET = "Zq9-secret_TOKEN.abc"
 
@@ -31,35 +31,47 @@ def test_what_is_not_secret_stays():
         assert scrub(text) == text
 
 
-def test_log_records_are_scrubbed(caplog):
-    logger = logging.getLogger("django.request")
-    logger.addFilter(ScrubFilter())
+def formatted(record_maker) -> str:
+    """What the settings' log formatter (core/logs.py) writes for the record `record_maker` logs."""
+    import io
+
+    from core.logs import formatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter(json=True))
+    logger = logging.getLogger("scrub-test")
+    logger.addHandler(handler)
+    logger.propagate = False
     try:
-        with caplog.at_level(logging.WARNING, logger="django.request"):
-            logger.warning("Not Found: %s", f"/invitations/{SECRET}/")
+        record_maker(logger)
     finally:
-        logger.filters.clear()
-    assert SECRET not in caplog.text and "/invitations/[scrubbed]/" in caplog.text
+        logger.removeHandler(handler)
+    return stream.getvalue()
 
 
-def test_tracebacks_in_log_records_are_scrubbed_too(caplog):
-    logger = logging.getLogger("django.request")
-    logger.addFilter(ScrubFilter())
-    try:
+def test_log_records_are_scrubbed():
+    text = formatted(lambda logger: logger.warning("Not Found: %s", f"/invitations/{SECRET}/"))
+    assert SECRET not in text and "/invitations/[scrubbed]/" in text
+
+
+def test_tracebacks_in_log_records_are_scrubbed_too():
+    def log(logger):
         try:
             raise ValueError(f"bad link /invitations/{SECRET}/")
         except ValueError:
-            with caplog.at_level(logging.ERROR, logger="django.request"):
-                logger.exception("Internal Server Error: /x/")
-    finally:
-        logger.filters.clear()
-    assert "ValueError" in caplog.text and SECRET not in caplog.text
+            logger.exception("Internal Server Error: /x/")
+
+    text = formatted(log)
+    assert "ValueError" in text and SECRET not in text
 
 
-def test_settings_put_the_filter_on_every_log_line():
+def test_settings_format_every_log_line_through_the_scrubbing_formatter():
     from django.conf import settings
 
-    assert settings.LOGGING["handlers"]["stderr"]["filters"] == ["scrub"]
+    handler = settings.LOGGING["handlers"]["stderr"]
+    assert settings.LOGGING["formatters"][handler["formatter"]]["()"] == "core.logs.formatter"
+    assert settings.LOGGING["root"]["handlers"] == ["stderr"]
 
 
 def test_sentry_events_are_scrubbed():

@@ -1,0 +1,85 @@
+"""Structured logs (core/logs.py): every request logs one JSON line with its request id, workspace and
+user id; every line of a request carries its context and no other request's; no password, cookie or
+token ever appears."""
+
+import io
+import json
+import logging
+
+import pytest
+
+from tests.conftest import PASSWORD, host_client, logged_in_client, workspace_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the production formatter writes, captured from the root logger."""
+    from core.logs import formatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter(json=True))
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+    def read() -> tuple[str, list[dict]]:
+        raw = stream.getvalue()
+        return raw, [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+    yield read
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+
+
+def requests_of(lines: list[dict]) -> list[dict]:
+    return [line for line in lines if line.get("event") == "request"]
+
+
+def test_each_request_logs_its_id_workspace_user_and_outcome(make_workspace, log_lines):
+    tenant = make_workspace("acme")
+    client = logged_in_client(tenant)
+    response = client.get("/", HTTP_X_REQUEST_ID="caddy-req-0001")
+    assert response["X-Request-ID"] == "caddy-req-0001"
+    anonymous = workspace_client(tenant).get("/login/", HTTP_X_REQUEST_ID="not a valid id!")
+    _, lines = log_lines()
+    dashboard, login_page = requests_of(lines)[-2:]
+    assert dashboard["request_id"] == "caddy-req-0001"
+    assert dashboard["workspace"] == "acme" and isinstance(dashboard["user_id"], int)
+    assert (dashboard["method"], dashboard["path"], dashboard["status"]) == ("GET", "/", 200)
+    assert dashboard["level"] == "info" and dashboard["duration_ms"] >= 0 and dashboard["timestamp"]
+    assert "user_id" not in login_page and login_page["workspace"] == "acme"
+    assert login_page["request_id"] == anonymous["X-Request-ID"] != "not a valid id!"
+
+
+def test_lines_inside_a_request_carry_its_context_and_never_the_previous_ones(make_workspace, log_lines):
+    a, b = make_workspace("alpha"), make_workspace("bravo")
+    logged_in_client(a).get("/")
+    host_client("nobody.localhost").get("/")  # unknown host: no workspace at all
+    workspace_client(b).get("/login/")
+    _, lines = log_lines()
+    alpha, unknown, bravo = requests_of(lines)[-3:]
+    assert alpha["workspace"] == "alpha"
+    assert "workspace" not in unknown and "user_id" not in unknown
+    assert bravo["workspace"] == "bravo" and "user_id" not in bravo
+    assert len({alpha["request_id"], unknown["request_id"], bravo["request_id"]}) == 3
+
+
+def test_no_password_cookie_or_token_reaches_a_line(make_workspace, log_lines, settings):
+    tenant = make_workspace("acme")
+    client = workspace_client(tenant)
+    client.post("/login/", {"username": tenant.owner_email, "password": "wrong " + PASSWORD})
+    client.post("/login/", {"username": tenant.owner_email, "password": PASSWORD})
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.get("/welcome/?token=handoff-secret-0123456789")
+    client.get("/invitations/invitation-secret-0123456789/")
+    client.get("/password-reset/MQ/reset-secret-0123456789abcdef/")
+    raw, lines = log_lines()
+    assert len(requests_of(lines)) >= 5
+    for secret in (PASSWORD, session, "handoff-secret", "invitation-secret", "reset-secret", tenant.owner_email):
+        assert secret not in raw, secret
+    paths = {line["path"] for line in requests_of(lines)}
+    assert "/invitations/[scrubbed]/" in paths
