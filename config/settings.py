@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "core.ratelimit.GlobalRateLimitMiddleware",  # before any database work (core/ratelimit.py)
     "config.admin_guard.AdminAllowedIpsMiddleware",  # /admin/ only from ADMIN_ALLOWED_IPS, when set
     "tenants.middleware.WorkspaceRoutingMiddleware",
+    "core.sentry.SentryScopeMiddleware",  # tags a request's Sentry events with its workspace; idle without Sentry
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # only /api/ (CORS_URLS_REGEX)
     "django.middleware.common.CommonMiddleware",
@@ -445,22 +446,17 @@ LOGGING = {
     },
 }
 
-# Error tracking
+# Error tracking (core/sentry.py); SentryScopeMiddleware (in MIDDLEWARE) tags each request's events.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
+    from core.sentry import release_detect, sentry_init
 
-    from core.scrub import sentry_before_send
-
-    # No local variables in reports: a failing email job holds the message, whose links carry tokens.
-    sentry_sdk.init(
+    sentry_init(
         dsn=SENTRY_DSN,
-        environment=APP_ENV,
-        send_default_pii=False,
-        include_local_variables=False,
-        before_send=sentry_before_send,
-        before_breadcrumb=sentry_before_send,
-        traces_sample_rate=0.0,
+        environment=env.str("SENTRY_ENVIRONMENT", default=APP_ENV),
+        release=env.str("SENTRY_RELEASE", default="") or release_detect(),
+        sample_rate=env.float("SENTRY_SAMPLE_RATE", default=1.0),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
 
 # Production: cookie names with the __Host- prefix (the browser then refuses them unless Secure, without

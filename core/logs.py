@@ -129,6 +129,17 @@ def request_context(request) -> dict:
     return context
 
 
+def logged_in(sender, request, user, **kwargs) -> None:
+    """user_logged_in: the line names the person by id (and binds it for the rest of the request)."""
+    structlog.contextvars.bind_contextvars(user_id=user.pk)
+    logger.info("login")
+
+
+def login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """user_login_failed: never the address that was tried (nor, of course, the password)."""
+    logger.info("login_failed")
+
+
 def bind_request_context(request) -> None:
     """Called once the workspace (and maybe the user) is known, so every line of the request carries them."""
     structlog.contextvars.bind_contextvars(**request_context(request))

@@ -111,6 +111,7 @@ def _attempt_failed(email: EmailLog, error: Exception, *, final: bool) -> None:
 def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
     email.status, email.last_error = status, error
     email.save(update_fields=["status", "last_error", "updated_at"])
+    logger.info("email %s (%s to workspace %s): %s", email.pk, email.kind, email.tenant_label, status)
     return status
 
 
@@ -160,5 +161,5 @@ def delivery_event_apply(*, event_type: str, message_id: str, recipient: str, de
     Suppression.objects.get_or_create(
         address=recipient, defaults={"reason": SUPPRESSING_EVENTS[event_type], "detail": description[:255]}
     )
-    logger.info("email to %s %s (%s logged emails marked)", recipient, event_type, updated)
+    logger.info("email tracking: %s, address suppressed (%s logged emails marked)", event_type, updated)
     return f"suppressed {recipient}"

@@ -47,9 +47,13 @@ def audit_record(
     ip_address: str | None = None,
     tenant_label: str = "",
 ) -> AuditEvent:
+    label = tenant_label or ((tenant.subdomain or tenant.schema_name) if tenant else "")
+    # A log line per state change (signup, suspension, billing, ...); who and the details stay in the
+    # audit trail, which holds email addresses: the logs name people by id only.
+    logger.info("audit: %s (%s)", action, label, extra={"action": action, "audited_workspace": label})
     return AuditEvent.objects.create(
         tenant=tenant,
-        tenant_label=tenant_label or ((tenant.subdomain or tenant.schema_name) if tenant else ""),
+        tenant_label=label,
         actor=actor,
         action=action,
         details=details or {},

@@ -83,3 +83,20 @@ def test_no_password_cookie_or_token_reaches_a_line(make_workspace, log_lines, s
         assert secret not in raw, secret
     paths = {line["path"] for line in requests_of(lines)}
     assert "/invitations/[scrubbed]/" in paths
+
+
+def test_significant_events_are_lines_of_their_own_naming_people_by_id(make_workspace, log_lines):
+    from tenants import services
+
+    tenant = make_workspace("acme")
+    client = workspace_client(tenant)
+    client.post("/login/", {"username": tenant.owner_email, "password": "wrong " + PASSWORD})
+    client.post("/login/", {"username": tenant.owner_email, "password": PASSWORD})
+    services.tenant_suspend(tenant=tenant, actor="op@example.com", reason="abuse report")
+    raw, lines = log_lines()
+    events = [(line["event"], line.get("workspace"), line.get("user_id")) for line in lines]
+    assert ("login_failed", "acme", None) in events
+    assert any(event == "login" and workspace == "acme" and isinstance(user, int) for event, workspace, user in events)
+    audit = [line for line in lines if line.get("action") == "tenant.suspended"]
+    assert audit and audit[0]["audited_workspace"] == "acme"
+    assert "op@example.com" not in raw and tenant.owner_email not in raw
