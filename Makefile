@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-failover install bench lint screenshots clean-data
+.PHONY: run test test-failover test-deploy install bench lint screenshots clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -34,6 +34,11 @@ test: install
 # PostgreSQL and Redis stopped and restarted under load, against servers of its own (tests/failover/).
 test-failover: install
 	$(PY) -m pytest -m failover tests/failover $(PYTEST_ARGS)
+
+# deploy/Caddyfile (Debian's caddy, its local CA) in front of two gunicorn instances started as the Procfile
+# does, on a PostgreSQL and Redis of its own, checked over HTTPS (tests/deploy/).
+test-deploy: install
+	$(PY) -m pytest -m deploy tests/deploy $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

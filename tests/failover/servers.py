@@ -156,16 +156,16 @@ def manage(env: dict, *args: str, timeout: float = 120) -> str:
 
 
 class Gunicorn:
-    def __init__(self, root: Path, env: dict, workers: int = 2):
+    def __init__(self, root: Path, env: dict, workers: int = 2, name: str = "gunicorn"):
         self.root = root
         self.env = env
         self.workers = workers
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self.log = root / "gunicorn.log"
+        self.log = root / f"{name}.log"
 
-    def start(self) -> None:
-        command = [
+    def command(self) -> list[str]:
+        return [
             str(Path(sys.executable).with_name("gunicorn")),
             "config.wsgi",
             "--bind",
@@ -178,8 +178,12 @@ class Gunicorn:
             "3",
             "--no-control-socket",
         ]
+
+    def start(self) -> None:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_for_port(self.port, timeout=30)
         deadline = time.monotonic() + 30
         while len(self.worker_pids()) < self.workers:
