@@ -374,6 +374,8 @@ def test_the_request_limit_is_one_count_across_both_instances(stack):
     assert statuses == [200] * RATE_LIMIT + [429] * 5, statuses
     first, second = stack.served_by({f"rl-{tag}-{n}" for n in range(RATE_LIMIT)})
     assert len(first) >= 5 and len(second) >= 5, (first, second)
+    spoofed = browser.get("/terms/", **{"X-Forwarded-For": "203.0.113.9"})
+    assert spoofed.status_code == 429  # Caddy discards a client's own X-Forwarded-For
     assert stack.browser("localhost").get("/terms/").status_code == 200  # another client is not counted
 
 
