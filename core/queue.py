@@ -5,11 +5,15 @@
   enter its schema themselves).
 - Every failed attempt is recorded (JobFailure) with its error, for the job admin.
 - `defer` queues a job by task name; `defer_once` unless the same one is already waiting.
+- A job queued during a request carries that request's id (a `_request_id` keyword the middleware takes
+  off again), so the job's log lines say which request queued it.
 """
 
 import logging
 import traceback
+from contextlib import contextmanager
 
+import structlog
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from procrastinate import exceptions as procrastinate_exceptions
@@ -34,25 +38,39 @@ def _failure_record(job, error: Exception, trace: str) -> None:
         logger.exception("could not record the failure of job %s", job.id)
 
 
+REQUEST_ID_KWARG = "_request_id"
+
+
+@contextmanager
+def _job_log_context(job):
+    """The job's log lines carry its id, its task and the id of the request that queued it."""
+    request_id = job.task_kwargs.pop(REQUEST_ID_KWARG, None)
+    context = {"job_id": job.id, "task": job.task_name, **({"request_id": request_id} if request_id else {})}
+    with structlog.contextvars.bound_contextvars(**context):
+        yield
+
+
 def public_schema_and_failures(call_next, context, worker):
     """Task middleware for sync tasks (see PROCRASTINATE_ON_APP_READY)."""
     connection.set_schema_to_public()
-    try:
-        return call_next()
-    except Exception as error:
-        _failure_record(context.job, error, traceback.format_exc())
-        raise
-    finally:
-        connection.set_schema_to_public()
+    with _job_log_context(context.job):
+        try:
+            return call_next()
+        except Exception as error:
+            _failure_record(context.job, error, traceback.format_exc())
+            raise
+        finally:
+            connection.set_schema_to_public()
 
 
 async def failures_async(call_next, context, worker):
     """Task middleware for async tasks: they use no schema, but their failures are recorded too."""
-    try:
-        return await call_next()
-    except Exception as error:
-        await sync_to_async(_failure_record, thread_sensitive=True)(context.job, error, traceback.format_exc())
-        raise
+    with _job_log_context(context.job):
+        try:
+            return await call_next()
+        except Exception as error:
+            await sync_to_async(_failure_record, thread_sensitive=True)(context.job, error, traceback.format_exc())
+            raise
 
 
 def on_app_ready(app) -> None:
@@ -66,7 +84,12 @@ def on_app_ready(app) -> None:
 def defer(task_name: str, **kwargs) -> int:
     """Queue a job by task name (services name their tasks; the task modules import the services). In a
     transaction, the job exists only if the transaction commits."""
-    return app.configure_task(task_name, allow_unknown=False).defer(**kwargs)
+    return app.configure_task(task_name, allow_unknown=False).defer(**_with_request_id(kwargs))
+
+
+def _with_request_id(kwargs: dict) -> dict:
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return {**kwargs, REQUEST_ID_KWARG: request_id} if request_id else kwargs
 
 
 def defer_once(task_name: str, *, lock: str, **kwargs) -> bool:
@@ -74,7 +97,7 @@ def defer_once(task_name: str, *, lock: str, **kwargs) -> bool:
     Safe inside a transaction (a savepoint absorbs the refusal)."""
     try:
         with transaction.atomic():
-            app.configure_task(task_name, allow_unknown=False, queueing_lock=lock).defer(**kwargs)
+            app.configure_task(task_name, allow_unknown=False, queueing_lock=lock).defer(**_with_request_id(kwargs))
     except procrastinate_exceptions.AlreadyEnqueued:
         return False
     return True

@@ -81,6 +81,7 @@ def email_deliver(*, email_id: int, final_attempt: bool) -> str:
     email.save(
         update_fields=["attempts", "subject", "provider_message_id", "status", "last_error", "sent_at", "updated_at"]
     )
+    logger.info("email %s (%s to workspace %s): sent", email.pk, email.kind, email.tenant_label)
     return "sent"
 
 

@@ -100,3 +100,18 @@ def test_significant_events_are_lines_of_their_own_naming_people_by_id(make_work
     audit = [line for line in lines if line.get("action") == "tenant.suspended"]
     assert audit and audit[0]["audited_workspace"] == "acme"
     assert "op@example.com" not in raw and tenant.owner_email not in raw
+
+
+def test_a_job_logs_with_the_id_of_the_request_that_queued_it(log_lines, django_capture_on_commit_callbacks):
+    from tests.support.queue import jobs_run
+    from tests.tenants.test_signup import signup_data
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = host_client("localhost").post("/signup/", signup_data(), HTTP_X_REQUEST_ID="signup-request-77")
+    assert response.status_code == 302
+    jobs_run()
+    _, lines = log_lines()
+    job_lines = [line for line in lines if line.get("job_id")]
+    assert job_lines, [line for line in lines if "email" in line["event"]]
+    assert {line.get("request_id") for line in job_lines} == {"signup-request-77"}
+    assert any(line["event"].startswith("email ") and line["event"].endswith(": sent") for line in job_lines)
