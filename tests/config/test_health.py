@@ -56,3 +56,22 @@ def test_readiness_is_503_when_the_database_is_down(database):
     assert not body["checks"]["database"]["ok"]
     assert "OperationalError" in body["checks"]["database"]["detail"]
     assert host_client("localhost").get("/healthz").status_code == 200  # alive all the same
+
+
+def test_readiness_is_503_while_a_migration_of_the_code_is_not_applied(settings, tmp_path):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    package = tmp_path / "legal_migrations_pending"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "legal" / "migrations", package)
+    (package / "9999_not_yet.py").write_text("")
+    sys.path.insert(0, str(tmp_path))
+    settings.MIGRATION_MODULES = {**settings.MIGRATION_MODULES, "legal": package.name}
+    try:
+        response = host_client("localhost").get("/readyz")
+    finally:
+        sys.path.remove(str(tmp_path))
+    body = json.loads(response.content)
+    assert response.status_code == 503 and body["status"] == "unavailable"
+    assert "legal.9999_not_yet" in body["checks"]["migrations"]["detail"]
