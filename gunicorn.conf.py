@@ -34,7 +34,8 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logger_class = "core.scrub.GunicornLogger"  # scrubs tokens and JSON-escapes every field
 access_log_format = (
-    '{"event": "http", "time": "%(t)s", "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s",'
+    '{"event": "http", "level": "info", "logger": "gunicorn.access", "timestamp": "%(timestamp)s",'
+    ' "remote": "%(h)s", "method": "%(m)s", "path": "%(U)s",'
     ' "query": "%(q)s", "status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, "referer": "%(f)s",'
     ' "user_agent": "%(a)s", "host": "%({host}i)s", "request_id": "%({x-request-id}i)s"}'
 )

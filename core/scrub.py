@@ -6,6 +6,7 @@ access log (`GunicornLogger`, gunicorn.conf.py's `logger_class`)."""
 
 import json
 import re
+from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger as _GunicornLogger
 
@@ -53,6 +54,7 @@ class GunicornLogger(_GunicornLogger):
         for key in ("r", "U", "q", "f"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = scrub(atoms[key])
+        atoms["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # as the app's lines
         return {key: _json_text(value) if isinstance(value, str) else value for key, value in atoms.items()}
 
 

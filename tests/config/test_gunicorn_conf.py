@@ -59,4 +59,5 @@ def test_access_log_is_json_and_scrubbed(tmp_path, django_db_setup):
     assert line["user_agent"] == 'evil "agent" \\ {'
     assert line["host"] == "acme.localhost" and line["remote"] == "127.0.0.1"
     assert isinstance(line["duration_ms"], int)
+    assert line["level"] == "info" and line["timestamp"].endswith("Z")  # shaped like the app's lines
     assert "s3cret" not in log.read_text()
