@@ -350,6 +350,12 @@ STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
 STRIPE_TEST_SECRET_KEY = "" if STRIPE_LIVE_MODE else STRIPE_SECRET_KEY
 # Days an invoice may stay unpaid after its first failed payment before the workspace is suspended.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
+
+# Backups: a run deletes backups of the same kind (the whole database, or that workspace) older than this.
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
+# Directory of pg_dump, pg_restore and psql; empty: the binaries matching the server's major version.
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
+
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_SUBSCRIBER_MODEL = "tenants.Tenant"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
@@ -367,6 +373,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Backups (tenants/backups.py) go through this storage: a local directory now, S3 later, same services.
+    "backups": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -1,0 +1,481 @@
+"""Backups of the whole database and of one workspace, and restoring a workspace from its backup.
+
+A workspace backup is one uncompressed tar in the `backups` storage (settings.STORAGES), at
+`workspaces/<subdomain>/<timestamp>.tar`:
+
+- `schema.dump`: `pg_dump --format=custom --schema=<schema>` of the workspace's schema;
+- `public.json`: its rows in the public schema (the Tenant row, domains, billing, legal acceptances,
+  audit events, emails, notices), serialized by Django;
+- `manifest.json`: SHA-256 of both files, the subdomain, schema, creation time, app version, server
+  version and a digest of the schema's applied migrations.
+
+A restore checks the manifest before it touches anything, restores the dump under a scratch schema
+name (pg_dump writes schema-qualified names, so the script is renamed on the way to psql, data lines
+untouched), and then, in one transaction, swaps the schemas by renaming and replaces the public rows.
+A failure before the swap leaves only a scratch schema, which is dropped; the workspace never runs
+half-restored. docs/decisions.md has the why.
+"""
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core import serializers
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from tenants.models import Domain, Tenant
+from tenants.routing import tenants_forget
+from tenants.subdomains import subdomain_normalize, subdomain_validate
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+MANIFEST, SCHEMA_DUMP, PUBLIC_ROWS = "manifest.json", "schema.dump", "public.json"
+DATABASE_PREFIX, WORKSPACES_PREFIX = "database", "workspaces"
+STAMP = "%Y%m%dT%H%M%S%fZ"
+# Public rows of a workspace that belong to its Stripe customer (unique Stripe ids): a copy made with
+# `--as` gets none of them, so two workspaces never share a customer or a subscription.
+STRIPE_BOUND = {"billing.billingaccount", "billing.invoice", "billing.billingevent"}
+# Records of what happened: a restore rewinds a workspace's state, never its history. Rows of these made
+# since the backup stay; rows the backup has and the table lost come back.
+HISTORY = {"tenants.auditevent", "notifications.emaillog", "billing.billingevent", "legal.legalacceptance"}
+
+
+class BackupError(Exception):
+    """A backup could not be made, or an archive cannot be restored (nothing was changed)."""
+
+
+@dataclass(frozen=True)
+class Backup:
+    name: str  # in the backups storage
+    size: int
+    manifest: dict
+
+
+def _storage():
+    return storages["backups"]
+
+
+def app_version() -> str:
+    try:
+        return package_version("portal")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# --- PostgreSQL client programs -----------------------------------------------------------------
+
+
+def server_version() -> tuple[int, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version_num')::int, current_setting('server_version')")
+        number, text = cursor.fetchone()
+    return number // 10000, text
+
+
+def pg_program(name: str) -> str:
+    """pg_dump, pg_restore or psql of the server's major version (pg_dump refuses an older server's
+    client, and an older pg_restore cannot read a newer dump)."""
+    major, _ = server_version()
+    if settings.PG_BIN_DIR:
+        program = Path(settings.PG_BIN_DIR) / name
+        if not program.exists() or _major_of(program) < major:
+            raise BackupError(f"PG_BIN_DIR has no {name} of PostgreSQL {major} or newer")
+        return str(program)
+    candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
+    try:
+        import pgserver  # the embedded development server (config/embedded_db.py) ships its own
+
+        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    for directory in candidates:
+        program = directory / name
+        if program.exists() and _major_of(program) == major:
+            return str(program)
+    found = shutil.which(name)
+    if found and _major_of(Path(found)) >= major:
+        return found
+    raise BackupError(f"no {name} for PostgreSQL {major} found: set PG_BIN_DIR")
+
+
+def _major_of(program: Path) -> int:
+    output = subprocess.run([str(program), "--version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", output)
+    return int(match.group(1)) if match else 0
+
+
+def _connection_args() -> tuple[list[str], dict]:
+    db = connection.settings_dict
+    args = []
+    for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+        if db.get(key):
+            args += [flag, str(db[key])]
+    host = (db.get("OPTIONS") or {}).get("host")
+    if host and not db.get("HOST"):
+        args += ["--host", str(host)]
+    env = {**os.environ, "PGDATABASE": db["NAME"]}
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = db["PASSWORD"]
+    return args, env
+
+
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    args, env = _connection_args()
+    result = subprocess.run([*command, *args], env=env, capture_output=True, **kwargs)
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace") if isinstance(result.stderr, bytes) else result.stderr
+        raise BackupError(f"{Path(command[0]).name} failed: {stderr.strip()[-2000:]}")
+    return result
+
+
+# --- Helpers ------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _migrations_digest(schema: str) -> str:
+    """Which migrations a schema has: a restore only takes a dump made at the same migration state."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT app, name FROM {quote(schema)}.django_migrations ORDER BY app, name")
+        rows = cursor.fetchall()
+    return hashlib.sha256("\n".join(f"{app}.{name}" for app, name in rows).encode()).hexdigest()
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    """Models of the public schema with rows that belong to one workspace (a foreign key to Tenant),
+    found from the models so new ones are backed up too. dj-stripe's mirror is Stripe's state: left out."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.app_label == "djstripe" or model in (Tenant, Domain):
+            continue
+        if any(
+            isinstance(field, models.ForeignKey) and field.related_model is Tenant
+            for field in model._meta.concrete_fields
+        ):
+            found.append(model)
+    return sorted(found, key=lambda model: model._meta.label_lower)
+
+
+def _tenant_field(model) -> str:
+    fields = model._meta.concrete_fields
+    return next(f.name for f in fields if isinstance(f, models.ForeignKey) and f.related_model is Tenant)
+
+
+def _stamp_of(name: str) -> datetime | None:
+    try:
+        return datetime.strptime(Path(name).stem, STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _expire(prefix: str) -> list[str]:
+    """Delete this kind's backups older than BACKUP_KEEP_DAYS (by the time in their names)."""
+    storage = _storage()
+    cutoff = timezone.now() - timedelta(days=settings.BACKUP_KEEP_DAYS)
+    try:
+        _, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return []
+    deleted = []
+    for filename in files:
+        made = _stamp_of(filename)
+        if made is not None and made < cutoff:
+            storage.delete(f"{prefix}/{filename}")
+            deleted.append(f"{prefix}/{filename}")
+    return deleted
+
+
+def _save(name: str, path: Path) -> str:
+    with path.open("rb") as handle:
+        return _storage().save(name, File(handle, name=Path(name).name))
+
+
+# --- Services -----------------------------------------------------------------------------------
+
+
+def database_backup() -> Backup:
+    """The whole database (`pg_dump --format=custom`), with a manifest beside it; old ones expire."""
+    connection.set_schema_to_public()
+    _, server = server_version()
+    created = timezone.now()
+    prefix = DATABASE_PREFIX
+    with tempfile.TemporaryDirectory() as scratch:
+        dump = Path(scratch) / "database.dump"
+        _run([pg_program("pg_dump"), "--format=custom", "--no-owner", "--file", str(dump)])
+        manifest = {
+            "format": FORMAT,
+            "kind": "database",
+            "created_at": created.isoformat(),
+            "app_version": app_version(),
+            "postgresql_version": server,
+            "database": connection.settings_dict["NAME"],
+            "files": {"database.dump": {"sha256": _sha256(dump), "size": dump.stat().st_size}},
+        }
+        stamp = created.strftime(STAMP)
+        name = _save(f"{prefix}/{stamp}.dump", dump)
+        manifest_path = Path(scratch) / MANIFEST
+        manifest_path.write_text(json.dumps(manifest, indent=2))
+        _save(f"{prefix}/{stamp}.json", manifest_path)
+    expired = _expire(prefix)
+    logger.info("backup: database to %s (%d expired)", name, len(expired))
+    return Backup(name=name, size=manifest["files"]["database.dump"]["size"], manifest=manifest)
+
+
+def _public_rows(tenant: Tenant) -> dict:
+    rows = {
+        "tenants.tenant": serializers.serialize("python", [tenant]),
+        "tenants.domain": serializers.serialize("python", Domain.objects.filter(tenant=tenant).order_by("pk")),
+    }
+    for model in _tenant_models():
+        queryset = model._default_manager.filter(**{_tenant_field(model): tenant}).order_by("pk")
+        rows[model._meta.label_lower] = serializers.serialize("python", queryset)
+    return rows
+
+
+def workspace_backup(*, tenant: Tenant) -> Backup:
+    """One workspace: its schema and its public rows in one tar with a checksum manifest."""
+    connection.set_schema_to_public()
+    tenant.refresh_from_db()
+    _, server = server_version()
+    created = timezone.now()
+    prefix = f"{WORKSPACES_PREFIX}/{tenant.subdomain}"
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        dump, public = folder / SCHEMA_DUMP, folder / PUBLIC_ROWS
+        # The public rows and the dump are read moments apart: a change in between may land in one
+        # but not the other (pg_dump takes its own snapshot).
+        public.write_text(json.dumps(_public_rows(tenant), cls=serializers.json.DjangoJSONEncoder, indent=1))
+        _run(
+            [
+                pg_program("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--schema={tenant.schema_name}",
+                "--file",
+                str(dump),
+            ]
+        )
+        manifest = {
+            "format": FORMAT,
+            "kind": "workspace",
+            "subdomain": tenant.subdomain,
+            "schema": tenant.schema_name,
+            "tenant_id": tenant.pk,
+            "created_at": created.isoformat(),
+            "app_version": app_version(),
+            "postgresql_version": server,
+            "migrations": _migrations_digest(tenant.schema_name),
+            "files": {path.name: {"sha256": _sha256(path), "size": path.stat().st_size} for path in (dump, public)},
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        archive = folder / "backup.tar"
+        with tarfile.open(archive, "w") as tar:
+            for filename in (MANIFEST, SCHEMA_DUMP, PUBLIC_ROWS):
+                tar.add(folder / filename, arcname=filename)
+        size = archive.stat().st_size
+        name = _save(f"{prefix}/{created.strftime(STAMP)}.tar", archive)
+    expired = _expire(prefix)
+    logger.info("backup: workspace %s to %s (%d expired)", tenant.subdomain, name, len(expired))
+    return Backup(name=name, size=size, manifest=manifest)
+
+
+def workspace_backups(*, subdomain: str) -> list[str]:
+    """A workspace's backups in the storage, oldest first."""
+    prefix = f"{WORKSPACES_PREFIX}/{subdomain}"
+    try:
+        _, files = _storage().listdir(prefix)
+    except FileNotFoundError:
+        return []
+    return sorted(f"{prefix}/{name}" for name in files if name.endswith(".tar"))
+
+
+# --- Restore ------------------------------------------------------------------------------------
+
+
+def _open_archive(backup: str | Path, folder: Path) -> dict:
+    """Unpack the archive (a local path, or a name in the backups storage) and check it completely."""
+    local = Path(backup)
+    try:
+        handle = local.open("rb") if local.is_file() else _storage().open(str(backup), "rb")
+    except FileNotFoundError:
+        raise BackupError(f"no backup {backup}") from None
+    with handle:
+        try:
+            with tarfile.open(fileobj=io.BytesIO(handle.read()), mode="r:") as tar:
+                names = set(tar.getnames())
+                if names != {MANIFEST, SCHEMA_DUMP, PUBLIC_ROWS}:
+                    raise BackupError(f"{backup} is not a workspace backup (it holds {sorted(names)})")
+                tar.extractall(folder, filter="data")
+        except tarfile.TarError as error:
+            raise BackupError(f"{backup} is not a readable archive: {error}") from None
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except ValueError:
+        raise BackupError(f"{backup}: its manifest is not valid JSON") from None
+    if manifest.get("format") != FORMAT or manifest.get("kind") != "workspace":
+        raise BackupError(
+            f"{backup} is of format {manifest.get('format')!r} ({manifest.get('kind')!r}); this version reads "
+            f"workspace backups of format {FORMAT} only"
+        )
+    for filename in (SCHEMA_DUMP, PUBLIC_ROWS):
+        expected = (manifest.get("files") or {}).get(filename, {}).get("sha256")
+        if expected != _sha256(folder / filename):
+            raise BackupError(f"{backup}: checksum mismatch for {filename}: the archive is damaged or altered")
+    current = _migrations_digest(settings.TENANT_BASE_SCHEMA)
+    if manifest.get("migrations") != current:
+        raise BackupError(
+            f"{backup} was made at another migration state (app version {manifest.get('app_version')}): "
+            "restore it with the release that made it"
+        )
+    return manifest
+
+
+def _renamed_script(script: bytes, *, source: str, target: str) -> bytes:
+    """pg_restore's SQL with every mention of schema `source` outside COPY data turned into `target`."""
+    pattern = re.compile(rb"(?<![A-Za-z0-9_$])" + re.escape(source.encode()) + rb"(?![A-Za-z0-9_$])")
+    out, in_copy = [], False
+    for line in script.splitlines(keepends=True):
+        if in_copy:
+            in_copy = line.rstrip(b"\r\n") != b"\\."
+            out.append(line)
+            continue
+        if line.startswith(b"COPY ") and line.rstrip().endswith(b"FROM stdin;"):
+            in_copy = True
+        out.append(pattern.sub(target.encode(), line))
+    return b"".join(out)
+
+
+def _restore_schema(dump: Path, *, source: str, target: str) -> None:
+    """Create schema `target` from the dump of schema `source`, in one transaction of its own."""
+    script = _run([pg_program("pg_restore"), "--no-owner", "--no-privileges", "--file", "-", str(dump)]).stdout
+    if f"CREATE SCHEMA {source};".encode() not in script:
+        raise BackupError(f"the dump holds no schema {source}")
+    _run(
+        [pg_program("psql"), "--quiet", "--no-psqlrc", "--single-transaction", "--set", "ON_ERROR_STOP=1"],
+        input=_renamed_script(script, source=source, target=target),
+    )
+
+
+def _drop_schema(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(schema)} CASCADE")
+
+
+def _objects(rows: list[dict]) -> list[models.Model]:
+    return [item.object for item in serializers.deserialize("python", rows, ignorenonexistent=True)]
+
+
+def _replace_public_rows(tenant: Tenant, public: dict) -> None:
+    """The workspace's public rows become the backup's (same primary keys); history is only added to."""
+    (saved_tenant,) = _objects(public["tenants.tenant"])
+    saved_tenant.pk, saved_tenant.schema_name, saved_tenant.subdomain = tenant.pk, tenant.schema_name, tenant.subdomain
+    models.Model.save_base(saved_tenant, raw=True)
+    Domain.objects.filter(tenant=tenant).delete()
+    Domain.objects.bulk_create(_objects(public["tenants.domain"]))
+    for model in _tenant_models():
+        label = model._meta.label_lower
+        if label not in HISTORY:
+            model._default_manager.filter(**{_tenant_field(model): tenant}).delete()
+        model._default_manager.bulk_create(_objects(public.get(label, [])), ignore_conflicts=label in HISTORY)
+
+
+def _copy_public_rows(public: dict, *, subdomain: str, schema_name: str) -> Tenant:
+    """A new workspace with the backup's public rows (new primary keys), its own host, and no Stripe rows."""
+    (copy,) = _objects(public["tenants.tenant"])
+    copy.pk, copy.schema_name, copy.subdomain = None, schema_name, subdomain
+    copy.kind = Tenant.Kind.WORKSPACE
+    copy.save()
+    Domain.objects.create(domain=copy.host, tenant=copy, is_primary=True)
+    for model in _tenant_models():
+        if model._meta.label_lower in STRIPE_BOUND:
+            continue
+        field = model._meta.get_field(_tenant_field(model))
+        rows = _objects(public.get(model._meta.label_lower, []))
+        for row in rows:
+            row.pk = None
+            setattr(row, field.attname, copy.pk)
+        model._default_manager.bulk_create(rows)
+    return copy
+
+
+def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) -> Tenant:
+    """Restore a workspace backup into its own workspace (schema and public rows replaced), or with
+    `as_subdomain` alongside it as a new workspace. Raises BackupError, with nothing changed, for a
+    damaged, altered or foreign archive."""
+    connection.set_schema_to_public()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        manifest = _open_archive(backup, folder)
+        public = json.loads((folder / PUBLIC_ROWS).read_text())
+        source = manifest["schema"]
+        if as_subdomain is None:
+            tenant = Tenant.objects.workspaces().filter(pk=manifest["tenant_id"], schema_name=source).first()
+            if tenant is None:
+                raise BackupError(f"workspace {manifest['subdomain']} ({source}) no longer exists: restore it --as")
+        else:
+            as_subdomain = subdomain_normalize(as_subdomain)
+            try:
+                subdomain_validate(as_subdomain)
+            except ValidationError as error:
+                raise BackupError(f"{as_subdomain}: {' '.join(error.messages)}") from None
+            host = f"{as_subdomain}.{settings.BASE_DOMAIN}"
+            if Tenant.objects.filter(subdomain=as_subdomain).exists() or Domain.objects.filter(domain=host).exists():
+                raise BackupError(f"the subdomain {as_subdomain} is taken")
+
+        scratch_schema = f"restore_{secrets.token_hex(8)}"
+        _restore_schema(folder / SCHEMA_DUMP, source=source, target=scratch_schema)
+        quote = connection.ops.quote_name
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if as_subdomain is None:
+                    retired = f"retired_{secrets.token_hex(8)}"
+                    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+                    cursor.execute(f"ALTER SCHEMA {quote(source)} RENAME TO {quote(retired)}")
+                    cursor.execute(f"ALTER SCHEMA {quote(scratch_schema)} RENAME TO {quote(source)}")
+                    cursor.execute(f"DROP SCHEMA {quote(retired)} CASCADE")
+                    _replace_public_rows(tenant, public)
+                    restored = Tenant.objects.get(pk=tenant.pk)
+                else:
+                    schema_name = f"ws_{secrets.token_hex(8)}"
+                    cursor.execute(f"ALTER SCHEMA {quote(scratch_schema)} RENAME TO {quote(schema_name)}")
+                    restored = _copy_public_rows(public, subdomain=as_subdomain, schema_name=schema_name)
+        except BaseException:
+            _drop_schema(scratch_schema)
+            raise
+    tenants_forget([restored.pk])
+    logger.info(
+        "restore: %s from %s (made %s)",
+        restored.subdomain,
+        backup,
+        manifest["created_at"],
+        extra={"restored_workspace": restored.subdomain, "backup": str(backup), "backup_of": manifest["subdomain"]},
+    )
+    return restored

@@ -1,0 +1,206 @@
+"""Backups and restore (tenants/backups.py) against the real database: pg_dump and psql run outside the
+test's transaction, so these tests commit (committed_db) and clean up after themselves."""
+
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.core.management import CommandError, call_command
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from legal.services import acceptance_record_current
+from tenants import backups
+from tenants.models import Domain, Tenant
+from tests.conftest import add_member, host_client, logged_in_client
+
+
+@pytest.fixture
+def backup_dir(settings, tmp_path) -> Path:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    return tmp_path
+
+
+def schema_rows(schema: str) -> dict[str, list[tuple]]:
+    """Every row of every table in the schema, table by table."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = %s::regnamespace ORDER BY 1",
+            [schema],
+        )
+        tables = [name for (name,) in cursor.fetchall()]
+        rows = {}
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {quote(schema)}.{quote(table)} ORDER BY 1")
+            rows[table] = cursor.fetchall()
+    return rows
+
+
+def public_rows(tenant: Tenant) -> str:
+    return json.dumps(backups._public_rows(Tenant.objects.get(pk=tenant.pk)), cls=DjangoJSONEncoder, sort_keys=True)
+
+
+def scratch_schemas() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ '^(restore|retired)_'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.fixture
+def two_workspaces(make_committed_workspace):
+    alpha = make_committed_workspace("bkalpha")
+    beta = make_committed_workspace("bkbeta")
+    acceptance_record_current(tenant=alpha, email=alpha.owner_email, ip_address="192.0.2.1")
+    add_member(alpha, "ann@bkalpha.test", full_name="Ann")
+    add_member(alpha, "bob@bkalpha.test", role="admin", full_name="Bob")
+    add_member(beta, "zed@bkbeta.test", full_name="Zed")
+    return alpha, beta
+
+
+def change_everything(tenant: Tenant) -> None:
+    with schema_context(tenant.schema_name):
+        User.objects.filter(email="ann@bkalpha.test").update(full_name="Ann Changed")
+        User.objects.filter(email="bob@bkalpha.test").delete()
+        User.objects.create_user("carol@bkalpha.test", "a long password here", full_name="Carol")
+    Tenant.objects.filter(pk=tenant.pk).update(business_name="Renamed", plan="pro")
+
+
+def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_dir, two_workspaces):
+    alpha, beta = two_workspaces
+    schema_before, public_before = schema_rows(alpha.schema_name), public_rows(alpha)
+    beta_before = (schema_rows(beta.schema_name), public_rows(beta))
+
+    call_command("backup_workspace", "bkalpha")
+    (name,) = backups.workspace_backups(subdomain="bkalpha")
+    change_everything(alpha)
+    assert schema_rows(alpha.schema_name) != schema_before
+
+    call_command("restore_workspace", name, "--yes")
+
+    assert schema_rows(alpha.schema_name) == schema_before
+    assert public_rows(alpha) == public_before
+    assert (schema_rows(beta.schema_name), public_rows(beta)) == beta_before
+    assert scratch_schemas() == []
+    # The routing cache was dropped: the restored business name is what the workspace shows.
+    assert host_client(alpha.host).get("/login/").status_code == 200
+    assert Tenant.objects.get(pk=alpha.pk).business_name == alpha.business_name
+    logged_in_client(alpha)
+    logged_in_client(alpha, "bob@bkalpha.test")
+
+
+def test_restore_asks_before_replacing_data(backup_dir, two_workspaces, monkeypatch):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    changed = schema_rows(alpha.schema_name)
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+
+    with pytest.raises(CommandError, match="Not restored"):
+        call_command("restore_workspace", backup.name)
+    assert schema_rows(alpha.schema_name) == changed
+
+
+def test_restore_as_a_new_subdomain_leaves_the_original_unchanged(backup_dir, two_workspaces):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    alpha_now = (schema_rows(alpha.schema_name), public_rows(alpha))
+    backed_up = backups.workspace_backups(subdomain="bkalpha")
+
+    call_command("restore_workspace", backup.name, "--as", "bkcopy")
+
+    copy = Tenant.objects.get(subdomain="bkcopy")
+    assert copy.pk != alpha.pk and copy.schema_name != alpha.schema_name
+    assert Domain.objects.get(tenant=copy).domain == copy.host
+    assert copy.business_name == alpha.business_name  # the name at backup time, not "Renamed"
+    with schema_context(copy.schema_name):
+        assert sorted(User.objects.values_list("email", "full_name")) == [
+            ("ann@bkalpha.test", "Ann"),
+            ("bob@bkalpha.test", "Bob"),
+            (alpha.owner_email, "Owner"),
+        ]
+    assert copy.legal_acceptances.count() == alpha.legal_acceptances.count() == 2
+    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == alpha_now
+    assert backups.workspace_backups(subdomain="bkalpha") == backed_up
+    logged_in_client(copy, alpha.owner_email)
+    with pytest.raises(CommandError, match="taken"):
+        call_command("restore_workspace", backup.name, "--as", "bkbeta")
+
+
+def _flip_byte_in(archive: Path, member: str) -> None:
+    with tarfile.open(archive) as tar:
+        offset = tar.getmember(member).offset_data + 100
+    data = bytearray(archive.read_bytes())
+    data[offset] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+
+def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir, two_workspaces):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    archive = backup_dir / backup.name
+
+    _flip_byte_in(archive, backups.SCHEMA_DUMP)
+    with pytest.raises(CommandError, match="checksum mismatch for schema.dump"):
+        call_command("restore_workspace", backup.name, "--yes")
+
+    foreign = backups.workspace_backup(tenant=alpha)
+    folder = backup_dir / "foreign"
+    with tarfile.open(backup_dir / foreign.name) as tar:
+        tar.extractall(folder, filter="data")
+    manifest = json.loads((folder / backups.MANIFEST).read_text())
+    (folder / backups.MANIFEST).write_text(json.dumps({**manifest, "migrations": "0" * 64}))
+    with tarfile.open(backup_dir / "foreign.tar", "w") as tar:
+        for filename in (backups.MANIFEST, backups.SCHEMA_DUMP, backups.PUBLIC_ROWS):
+            tar.add(folder / filename, arcname=filename)
+    with pytest.raises(CommandError, match="another migration state"):
+        call_command("restore_workspace", str(backup_dir / "foreign.tar"), "--yes")
+
+    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert scratch_schemas() == []
+
+
+def test_a_backup_run_deletes_old_backups_of_its_kind_only(backup_dir, settings, two_workspaces):
+    alpha, beta = two_workspaces
+    settings.BACKUP_KEEP_DAYS = 14
+    storage = storages["backups"]
+    old_alpha = storage.save("workspaces/bkalpha/20200101T000000000000Z.tar", ContentFile(b"old"))
+    old_beta = storage.save("workspaces/bkbeta/20200101T000000000000Z.tar", ContentFile(b"old"))
+    old_database = storage.save("database/20200101T000000000000Z.dump", ContentFile(b"old"))
+
+    recent = backups.workspace_backup(tenant=alpha)
+
+    assert backups.workspace_backups(subdomain="bkalpha") == [recent.name]
+    assert storage.exists(old_beta) and storage.exists(old_database)
+    assert not storage.exists(old_alpha)
+
+
+def test_the_whole_database_backup_is_a_restorable_dump(backup_dir, two_workspaces):
+    alpha, _ = two_workspaces
+    old = storages["backups"].save("database/20200101T000000000000Z.dump", ContentFile(b"old"))
+
+    call_command("backup")
+
+    _, files = storages["backups"].listdir("database")
+    dumps = sorted(name for name in files if name.endswith(".dump"))
+    assert len(dumps) == 1 and f"database/{dumps[0]}" != old
+    dump = backup_dir / "database" / dumps[0]
+    manifest = json.loads(dump.with_suffix(".json").read_text())
+    assert manifest["files"]["database.dump"]["sha256"] == backups._sha256(dump)
+    listing = subprocess.run(
+        [backups.pg_program("pg_restore"), "--list", str(dump)], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"SCHEMA - {alpha.schema_name}" in listing
+    assert "TABLE public tenants_tenant" in listing
