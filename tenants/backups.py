@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError
@@ -39,11 +40,12 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import storages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tenants.models import Domain, Tenant
-from tenants.routing import tenants_forget
+from tenants.routing import hosts_forget, tenants_forget
 from tenants.subdomains import subdomain_normalize, subdomain_validate
 
 logger = logging.getLogger(__name__)
@@ -212,6 +214,23 @@ def _expire(prefix: str) -> list[str]:
     return deleted
 
 
+@contextmanager
+def _snapshot():
+    """A repeatable-read transaction whose snapshot pg_dump shares (`--snapshot`): the public rows and the
+    schema dump show the same moment."""
+    if connection.in_atomic_block:
+        raise RuntimeError("a backup must not run inside a transaction: it would not see one moment")
+    with connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_isolation = 'repeatable read'")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET default_transaction_isolation")
+
+
 def _save(name: str, path: Path) -> str:
     with path.open("rb") as handle:
         return _storage().save(name, File(handle, name=Path(name).name))
@@ -269,20 +288,20 @@ def workspace_backup(*, tenant: Tenant) -> Backup:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         dump, public = folder / SCHEMA_DUMP, folder / PUBLIC_ROWS
-        # The public rows and the dump are read moments apart: a change in between may land in one
-        # but not the other (pg_dump takes its own snapshot).
-        public.write_text(json.dumps(_public_rows(tenant), cls=serializers.json.DjangoJSONEncoder, indent=1))
-        _run(
-            [
-                pg_program("pg_dump"),
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                f"--schema={tenant.schema_name}",
-                "--file",
-                str(dump),
-            ]
-        )
+        with _snapshot() as snapshot:
+            public.write_text(json.dumps(_public_rows(tenant), cls=DjangoJSONEncoder, indent=1))
+            _run(
+                [
+                    pg_program("pg_dump"),
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--schema={tenant.schema_name}",
+                    "--file",
+                    str(dump),
+                ]
+            )
         manifest = {
             "format": FORMAT,
             "kind": "workspace",
@@ -450,6 +469,8 @@ def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) ->
             if Tenant.objects.filter(subdomain=as_subdomain).exists() or Domain.objects.filter(domain=host).exists():
                 raise BackupError(f"the subdomain {as_subdomain} is taken")
 
+        # Hosts the restore may take away: their cached routes must go as well.
+        hosts = list(Domain.objects.filter(tenant_id=manifest["tenant_id"]).values_list("domain", flat=True))
         scratch_schema = f"restore_{secrets.token_hex(8)}"
         _restore_schema(folder / SCHEMA_DUMP, source=source, target=scratch_schema)
         quote = connection.ops.quote_name
@@ -470,6 +491,7 @@ def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) ->
         except BaseException:
             _drop_schema(scratch_schema)
             raise
+    hosts_forget(hosts)
     tenants_forget([restored.pk])
     logger.info(
         "restore: %s from %s (made %s)",

@@ -82,6 +82,9 @@ def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_
 
     call_command("backup_workspace", "bkalpha")
     (name,) = backups.workspace_backups(subdomain="bkalpha")
+    with connection.cursor() as cursor:  # the backup's repeatable-read snapshot ended with it
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone() == ("read committed",)
     change_everything(alpha)
     assert schema_rows(alpha.schema_name) != schema_before
 
