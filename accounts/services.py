@@ -17,7 +17,7 @@ from billing.selectors import plan_for
 from core.queue import defer_once
 from notifications.models import EmailLog
 from notifications.services import email_queue
-from tenants.models import Tenant
+from tenants.models import ActorKind, AuditAction, Tenant
 from tenants.selectors import current_workspace
 from tenants.services import audit_record
 
@@ -42,10 +42,15 @@ class InvitationUnusable(Exception):
         self.status = status
 
 
-def _audit(*, actor: User | None, action: str, ip_address: str | None, **details) -> None:
+def _audit(*, actor: User | None, action: AuditAction, ip_address: str | None, **details) -> None:
+    if actor is None:
+        kind = ActorKind.SYSTEM
+    else:
+        kind = ActorKind.OWNER if actor.role == User.Role.OWNER else ActorKind.MEMBER
     audit_record(
         tenant=current_workspace(),
         actor=actor.email if actor else "system",
+        actor_kind=kind,
         action=action,
         details=details,
         ip_address=ip_address,
@@ -286,9 +291,22 @@ def ownership_transfer(*, actor: User, member: User, ip_address: str | None = No
 
 
 def profile_update(*, user: User, full_name: str, ip_address: str | None = None) -> User:
+    changed = user.full_name != full_name
     user.full_name = full_name
     user.save(update_fields=["full_name"])
+    if changed:
+        _audit(actor=user, action=AuditAction.MEMBER_PROFILE_CHANGED, ip_address=ip_address, fields=["full_name"])
     return user
+
+
+def password_changed(*, user: User, ip_address: str | None = None) -> None:
+    """Called once Django's password change form has saved the new password."""
+    _audit(actor=user, action=AuditAction.MEMBER_PASSWORD_CHANGED, ip_address=ip_address, email=user.email)
+
+
+def password_reset_completed(*, user: User, ip_address: str | None = None) -> None:
+    """Called once a password was set through an emailed reset link."""
+    _audit(actor=user, action=AuditAction.MEMBER_PASSWORD_RESET, ip_address=ip_address, email=user.email)
 
 
 def sessions_end_others(*, request, user: User) -> None:

@@ -115,6 +115,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     token_generator = password_reset_token
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_completed(user=form.user, ip_address=client_ip(self.request))
+        return response
+
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
@@ -129,7 +134,9 @@ def account(request):
         request.POST if "save_profile" in request.POST else None, initial={"full_name": request.user.full_name}
     )
     if profile.is_valid():
-        services.profile_update(user=request.user, full_name=profile.cleaned_data["full_name"])
+        services.profile_update(
+            user=request.user, full_name=profile.cleaned_data["full_name"], ip_address=client_ip(request)
+        )
         messages.success(request, "Your name was saved.")
         return redirect("accounts:account")
     return render(request, "accounts/account.html", {"profile_form": profile}, status=400 if profile.errors else 200)
@@ -140,8 +147,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:account")
 
     def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=form.user, ip_address=client_ip(self.request))
         messages.success(self.request, "Your password was changed. Your other sessions have been logged out.")
-        return super().form_valid(form)
+        return response
 
 
 @login_required

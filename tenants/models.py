@@ -124,6 +124,53 @@ class Domain(DomainMixin):
         return self.domain
 
 
+class AuditAction(models.TextChoices):
+    """Every state change that the audit trail records: one name each, no free strings."""
+
+    TENANT_PROVISIONED = "tenant.provisioned", "Workspace created"
+    TENANT_SETTINGS_CHANGED = "tenant.settings_changed", "Workspace settings changed"
+    TENANT_EXPORTED = "tenant.exported", "Workspace data exported"
+    TENANT_SUSPENDED = "tenant.suspended", "Workspace suspended"
+    TENANT_ACTIVATED = "tenant.activated", "Workspace activated"
+    TENANT_TRIAL_EXTENDED = "tenant.trial_extended", "Trial extended"
+    TENANT_TRIAL_END_SET = "tenant.trial_end_set", "Trial end set"
+    TENANT_CLOSED = "tenant.closed", "Workspace closed"
+    TENANT_REOPENED = "tenant.reopened", "Workspace reopened"
+    TENANT_PURGED = "tenant.purged", "Workspace purged"
+    MEMBER_INVITED = "member.invited", "Member invited"
+    MEMBER_INVITATION_RESENT = "member.invitation_resent", "Invitation sent again"
+    MEMBER_INVITATION_REVOKED = "member.invitation_revoked", "Invitation revoked"
+    MEMBER_INVITATIONS_REVOKED = "member.invitations_revoked", "Pending invitations revoked"
+    MEMBER_JOINED = "member.joined", "Member joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
+    MEMBER_DEACTIVATED = "member.deactivated", "Member deactivated"
+    MEMBER_REACTIVATED = "member.reactivated", "Member reactivated"
+    MEMBER_OWNERSHIP_TRANSFERRED = "member.ownership_transferred", "Ownership transferred"
+    MEMBER_SESSIONS_ENDED = "member.sessions_ended", "Sessions ended"
+    MEMBER_EMAIL_CHANGED = "member.email_changed", "Email address changed"
+    MEMBER_PROFILE_CHANGED = "member.profile_changed", "Profile changed"
+    MEMBER_PASSWORD_CHANGED = "member.password_changed", "Password changed"
+    MEMBER_PASSWORD_RESET = "member.password_reset", "Password reset by email"
+    BILLING_INVOICE_PAID = "billing.invoice_paid", "Invoice paid"
+    BILLING_PAYMENT_FAILED = "billing.payment_failed", "Payment failed"
+    BILLING_SUSPENDED_UNPAID = "billing.suspended_unpaid", "Suspended: unpaid"
+    BILLING_SUBSCRIPTION_CANCELLED = "billing.subscription_cancelled", "Subscription cancelled"
+    BILLING_SUBSCRIPTION_CHANGED = "billing.subscription_changed", "Subscription changed"
+    BILLING_DUPLICATE_SUBSCRIPTION = "billing.duplicate_subscription", "Duplicate subscription"
+    BILLING_RENEWAL_STOPPED = "billing.renewal_stopped", "Renewal stopped"
+    BILLING_RENEWAL_RESUMED = "billing.renewal_resumed", "Renewal resumed"
+    BILLING_COMPED = "billing.comped", "Made free of charge"
+    BILLING_COMP_LIFTED = "billing.comp_lifted", "Free of charge lifted"
+
+
+class ActorKind(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+    OPERATOR = "operator", "Operator"
+    SYSTEM = "system", "System"
+    STRIPE = "stripe", "Stripe"
+
+
 class AuditEvent(models.Model):
     """Who did what to which workspace. Written by the service that made the change, never by hand."""
 
@@ -131,7 +178,8 @@ class AuditEvent(models.Model):
     # Kept apart from the FK so the trail stays readable after a workspace is purged.
     tenant_label = models.CharField(max_length=100, blank=True)
     actor = models.CharField(max_length=254, help_text="Email of the person, or 'system'.")
-    action = models.CharField(max_length=64, db_index=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.SYSTEM, db_index=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
     details = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import User
 from core.queue import defer
@@ -18,7 +18,7 @@ from legal import services as legal_services
 from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants import pool
-from tenants.models import AuditEvent, Domain, Tenant
+from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +42,16 @@ def audit_record(
     *,
     tenant: Tenant | None,
     actor: str,
-    action: str,
+    action: AuditAction | str,
+    actor_kind: ActorKind | None = None,
     details: dict | None = None,
     ip_address: str | None = None,
     tenant_label: str = "",
 ) -> AuditEvent:
+    """The one writer of the audit trail. `action` must be an AuditAction (a string that is not one
+    raises ValueError: no free strings); `actor_kind` is worked out from `actor` when not given."""
+    action = AuditAction(action)
+    actor_kind = ActorKind(actor_kind) if actor_kind else _actor_kind(actor)
     label = tenant_label or ((tenant.subdomain or tenant.schema_name) if tenant else "")
     # A log line per state change (signup, suspension, billing, ...); who and the details stay in the
     # audit trail, which holds email addresses: the logs name people by id only.
@@ -55,10 +60,23 @@ def audit_record(
         tenant=tenant,
         tenant_label=label,
         actor=actor,
+        actor_kind=actor_kind,
         action=action,
         details=details or {},
         ip_address=ip_address,
     )
+
+
+def _actor_kind(actor: str) -> ActorKind:
+    """ "system" and "stripe" name themselves. An email is an operator when the change is made on the
+    public schema (the operators' admin, their commands) and a person of the workspace when made inside
+    it (its owner, or a member)."""
+    if actor in (ActorKind.SYSTEM, ActorKind.STRIPE):
+        return ActorKind(actor)
+    if connection.schema_name == get_public_schema_name():
+        return ActorKind.OPERATOR
+    person = User.objects.filter(email__iexact=actor).only("role").first()
+    return ActorKind.OWNER if person is not None and person.role == User.Role.OWNER else ActorKind.MEMBER
 
 
 @transaction.atomic
@@ -98,7 +116,8 @@ def tenant_provision(
     audit_record(
         tenant=tenant,
         actor=owner_email,
-        action="tenant.provisioned",
+        actor_kind=ActorKind.OWNER,
+        action=AuditAction.TENANT_PROVISIONED,
         details={"plan": tenant.plan, "trial_ends_at": tenant.trial_ends_at.isoformat()},
         ip_address=ip_address,
     )
