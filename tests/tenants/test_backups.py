@@ -15,8 +15,10 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from billing.models import BillingAccount
 from legal.services import acceptance_record_current
-from tenants import backups
+from notifications.models import Notice
+from tenants import backups, services
 from tenants.models import Domain, Tenant
 from tests.conftest import add_member, host_client, logged_in_client
 
@@ -64,6 +66,8 @@ def two_workspaces(make_committed_workspace):
     add_member(alpha, "ann@bkalpha.test", full_name="Ann")
     add_member(alpha, "bob@bkalpha.test", role="admin", full_name="Bob")
     add_member(beta, "zed@bkbeta.test", full_name="Zed")
+    BillingAccount.objects.create(tenant=alpha, stripe_customer_id="cus_bkalpha")
+    Notice.objects.create(tenant=alpha, kind="trial_ending", occasion="7")
     return alpha, beta
 
 
@@ -101,6 +105,39 @@ def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_
     logged_in_client(alpha, "bob@bkalpha.test")
 
 
+def test_restore_puts_back_public_state_and_keeps_history_made_since(backup_dir, two_workspaces):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    audit_before = set(alpha.audit_events.values_list("pk", flat=True))
+    Notice.objects.filter(tenant=alpha).delete()
+    BillingAccount.objects.filter(tenant=alpha).update(comped=True)
+    since = services.audit_record(tenant=alpha, actor="system", action="tenant.exported")
+
+    backups.workspace_restore(backup=backup.name)
+
+    assert list(Notice.objects.filter(tenant=alpha).values_list("kind", "occasion")) == [("trial_ending", "7")]
+    assert BillingAccount.objects.get(tenant=alpha).comped is False
+    assert set(alpha.audit_events.values_list("pk", flat=True)) == audit_before | {since.pk}
+
+
+def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_workspaces, monkeypatch):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(backups, "_replace_public_rows", fail)
+    with pytest.raises(RuntimeError):
+        backups.workspace_restore(backup=backup.name)
+
+    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert scratch_schemas() == []
+    logged_in_client(alpha)
+
+
 def test_restore_asks_before_replacing_data(backup_dir, two_workspaces, monkeypatch):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
@@ -133,6 +170,7 @@ def test_restore_as_a_new_subdomain_leaves_the_original_unchanged(backup_dir, tw
             (alpha.owner_email, "Owner"),
         ]
     assert copy.legal_acceptances.count() == alpha.legal_acceptances.count() == 2
+    assert not BillingAccount.objects.filter(tenant=copy).exists()  # the Stripe customer stays the original's
     assert (schema_rows(alpha.schema_name), public_rows(alpha)) == alpha_now
     assert backups.workspace_backups(subdomain="bkalpha") == backed_up
     logged_in_client(copy, alpha.owner_email)
