@@ -107,7 +107,7 @@ def invitation_create(*, inviter: User, email: str, role: str, ip_address: str |
     invitation.invited_by = inviter
     invitation.renew_token()  # the worker derives the link's token again when it sends the email
     invitation.save()
-    _audit(actor=inviter, action="member.invited", ip_address=ip_address, email=email, role=role)
+    _audit(actor=inviter, action=AuditAction.MEMBER_INVITED, ip_address=ip_address, email=email, role=role)
     _send_invitation(invitation, inviter)
     return invitation
 
@@ -126,7 +126,7 @@ def invitation_resend(*, actor: User, invitation: Invitation, ip_address: str | 
         )
     invitation.renew_token()
     invitation.save()
-    _audit(actor=actor, action="member.invitation_resent", ip_address=ip_address, email=invitation.email)
+    _audit(actor=actor, action=AuditAction.MEMBER_INVITATION_RESENT, ip_address=ip_address, email=invitation.email)
     _send_invitation(invitation, actor)
     return invitation
 
@@ -139,7 +139,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation, ip_address: str | 
         raise TeamError("This invitation is no longer open.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    _audit(actor=actor, action="member.invitation_revoked", ip_address=ip_address, email=invitation.email)
+    _audit(actor=actor, action=AuditAction.MEMBER_INVITATION_REVOKED, ip_address=ip_address, email=invitation.email)
     return invitation
 
 
@@ -160,7 +160,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, ip_address: 
     user = User.objects.create_user(invitation.email, password, full_name=full_name, role=invitation.role)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    _audit(actor=user, action="member.joined", ip_address=ip_address, email=user.email, role=user.role)
+    _audit(actor=user, action=AuditAction.MEMBER_JOINED, ip_address=ip_address, email=user.email, role=user.role)
     return user
 
 
@@ -200,7 +200,7 @@ def _invitations_of_revoke(member: User, *, actor: User, ip_address: str | None)
         pending.update(revoked_at=timezone.now())
         _audit(
             actor=actor,
-            action="member.invitations_revoked",
+            action=AuditAction.MEMBER_INVITATIONS_REVOKED,
             ip_address=ip_address,
             email=member.email,
             invitations=emails,
@@ -225,7 +225,7 @@ def member_change_role(*, actor: User, member: User, role: str, ip_address: str 
         _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
     _audit(
         actor=actor,
-        action="member.role_changed",
+        action=AuditAction.MEMBER_ROLE_CHANGED,
         ip_address=ip_address,
         email=member.email,
         **{"from": previous, "to": role},
@@ -250,7 +250,7 @@ def member_deactivate(*, actor: User, member: User, ip_address: str | None = Non
     member.session_version += 1
     member.save(update_fields=["is_active", "session_version"])
     _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
-    _audit(actor=actor, action="member.deactivated", ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=AuditAction.MEMBER_DEACTIVATED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -265,7 +265,7 @@ def member_reactivate(*, actor: User, member: User, ip_address: str | None = Non
     _member_limit_check(extra=1)
     member.is_active = True
     member.save(update_fields=["is_active"])
-    _audit(actor=actor, action="member.reactivated", ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=AuditAction.MEMBER_REACTIVATED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -283,7 +283,7 @@ def ownership_transfer(*, actor: User, member: User, ip_address: str | None = No
     User.objects.filter(pk=actor.pk).update(role=User.Role.ADMIN)
     actor.role = User.Role.ADMIN
     _owner_contact_sync(member)
-    _audit(actor=actor, action="member.ownership_transferred", ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=AuditAction.MEMBER_OWNERSHIP_TRANSFERRED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -314,7 +314,7 @@ def sessions_end_others(*, request, user: User) -> None:
     user.session_version += 1
     user.save(update_fields=["session_version"])
     update_session_auth_hash(request, user)
-    _audit(actor=user, action="member.sessions_ended", ip_address=None, email=user.email)
+    _audit(actor=user, action=AuditAction.MEMBER_SESSIONS_ENDED, ip_address=None, email=user.email)
 
 
 @transaction.atomic
@@ -366,7 +366,7 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
         _owner_contact_sync(user)
     _audit(
         actor=user,
-        action="member.email_changed",
+        action=AuditAction.MEMBER_EMAIL_CHANGED,
         ip_address=ip_address,
         **{"from": change.old_email, "to": change.new_email},
     )

@@ -30,7 +30,7 @@ from billing import stripe_api
 from billing.models import BillingAccount, Invoice, Plan
 from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
-from tenants.models import Tenant
+from tenants.models import AuditAction, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,10 @@ def _subscription_record(account: BillingAccount, subscriptions: list[dict]) -> 
     if len(live) > 1:
         logger.error("customer %s has %s live subscriptions: %s", account.stripe_customer_id, len(live), live)
         tenant_services.audit_record(
-            tenant=account.tenant, actor="stripe", action="billing.duplicate_subscription", details={"live": live}
+            tenant=account.tenant,
+            actor="stripe",
+            action=AuditAction.BILLING_DUPLICATE_SUBSCRIPTION,
+            details={"live": live},
         )
     if subscription is None:
         return None
@@ -166,9 +169,9 @@ def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> None:
 
 
 ACTIONS = {
-    Tenant.Status.PAST_DUE: "billing.payment_failed",
-    Tenant.Status.SUSPENDED: "billing.suspended_unpaid",
-    Tenant.Status.CANCELLED: "billing.subscription_cancelled",
+    Tenant.Status.PAST_DUE: AuditAction.BILLING_PAYMENT_FAILED,
+    Tenant.Status.SUSPENDED: AuditAction.BILLING_SUSPENDED_UNPAID,
+    Tenant.Status.CANCELLED: AuditAction.BILLING_SUBSCRIPTION_CANCELLED,
 }
 
 
@@ -186,9 +189,9 @@ def billing_status_recompute(
         _plan_and_trial_follow(locked, subscription)
     wanted = _status_wanted(locked, account, now)
     if previous in (Tenant.Status.PAST_DUE, Tenant.Status.SUSPENDED) and wanted == Tenant.Status.ACTIVE:
-        action = "billing.invoice_paid"
+        action = AuditAction.BILLING_INVOICE_PAID
     else:
-        action = ACTIONS.get(wanted, "billing.subscription_changed")
+        action = ACTIONS.get(wanted, AuditAction.BILLING_SUBSCRIPTION_CHANGED)
     updated = tenant_services.tenant_billing_status_set(
         tenant=locked,
         status=wanted,
@@ -323,7 +326,7 @@ def plan_comp(*, tenant: Tenant, plan: Plan, actor: str, ip_address: str | None 
     tenant_services.audit_record(
         tenant=locked,
         actor=actor,
-        action="billing.comped",
+        action=AuditAction.BILLING_COMPED,
         ip_address=ip_address,
         details={"from": previous, "to": plan.slug},
     )
@@ -341,7 +344,7 @@ def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None)
         tenant_services.audit_record(
             tenant=tenant,
             actor=actor,
-            action="billing.comp_lifted",
+            action=AuditAction.BILLING_COMP_LIFTED,
             ip_address=ip_address,
             details={"plan": tenant.plan},
         )
@@ -375,7 +378,10 @@ def renewal_stop(*, tenant: Tenant) -> list[str]:
             stopped.append(sub["id"])
     if stopped:
         tenant_services.audit_record(
-            tenant=tenant, actor="system", action="billing.renewal_stopped", details={"subscriptions": stopped}
+            tenant=tenant,
+            actor="system",
+            action=AuditAction.BILLING_RENEWAL_STOPPED,
+            details={"subscriptions": stopped},
         )
     return stopped
 
@@ -397,7 +403,10 @@ def renewal_resume(*, tenant: Tenant) -> list[str]:
             resumed.append(sub["id"])
     if resumed:
         tenant_services.audit_record(
-            tenant=tenant, actor="system", action="billing.renewal_resumed", details={"subscriptions": resumed}
+            tenant=tenant,
+            actor="system",
+            action=AuditAction.BILLING_RENEWAL_RESUMED,
+            details={"subscriptions": resumed},
         )
     subscription_event_apply(tenant=tenant)  # the reopened workspace's status follows Stripe again
     return resumed

@@ -188,7 +188,7 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
     return _set_status(
         locked,
         status=Tenant.Status.SUSPENDED,
-        action="tenant.suspended",
+        action=AuditAction.TENANT_SUSPENDED,
         actor=actor,
         ip_address=ip_address,
         suspended_by=Tenant.SuspendedBy.OPERATOR,
@@ -205,7 +205,9 @@ def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None
         raise InvalidStateChange(f"{locked} was closed by its owner: reopen it instead.")
     if locked.status != Tenant.Status.SUSPENDED:
         return locked
-    _set_status(locked, status=Tenant.Status.TRIALING, action="tenant.activated", actor=actor, ip_address=ip_address)
+    _set_status(
+        locked, status=Tenant.Status.TRIALING, action=AuditAction.TENANT_ACTIVATED, actor=actor, ip_address=ip_address
+    )
     defer(WORKSPACE_RECHECK_TASK, tenant_id=locked.pk)
     return locked
 
@@ -238,7 +240,7 @@ def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: st
     return _trial_end_set(
         locked,
         ends_at=start + timedelta(days=days),
-        action="tenant.trial_extended",
+        action=AuditAction.TENANT_TRIAL_EXTENDED,
         actor=actor,
         ip_address=ip_address,
         days=days,
@@ -256,7 +258,7 @@ def tenant_trial_end_set(*, tenant: Tenant, days: int, actor: str, ip_address: s
     return _trial_end_set(
         locked,
         ends_at=timezone.now() + timedelta(days=days),
-        action="tenant.trial_end_set",
+        action=AuditAction.TENANT_TRIAL_END_SET,
         actor=actor,
         ip_address=ip_address,
         days=days,
@@ -290,7 +292,11 @@ def tenant_update_settings(
     if changes:
         locked.save(update_fields=[*changes, "updated_at"])
         audit_record(
-            tenant=locked, actor=actor, action="tenant.settings_changed", details=changes, ip_address=ip_address
+            tenant=locked,
+            actor=actor,
+            action=AuditAction.TENANT_SETTINGS_CHANGED,
+            details=changes,
+            ip_address=ip_address,
         )
     return locked
 
@@ -309,7 +315,7 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
     audit_record(
         tenant=locked,
         actor=actor,
-        action="tenant.closed",
+        action=AuditAction.TENANT_CLOSED,
         ip_address=ip_address,
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},
     )
@@ -327,7 +333,11 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
     locked.closed_at = None
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     audit_record(
-        tenant=locked, actor=actor, action="tenant.reopened", ip_address=ip_address, details={"to": locked.status}
+        tenant=locked,
+        actor=actor,
+        action=AuditAction.TENANT_REOPENED,
+        ip_address=ip_address,
+        details={"to": locked.status},
     )
     defer(WORKSPACE_REOPENED_TASK, tenant_id=locked.pk)  # billing resumes the renewal
     return locked
@@ -344,7 +354,7 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
         tenant=None,
         tenant_label=locked.subdomain,
         actor=actor,
-        action="tenant.purged",
+        action=AuditAction.TENANT_PURGED,
         details={
             "subdomain": locked.subdomain,
             "schema": locked.schema_name,

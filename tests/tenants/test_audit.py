@@ -85,3 +85,21 @@ def test_the_operators_list_filters_and_exports_csv(make_workspace, operator_cli
     assert {row["workspace"] for row in rows} == {"alpha", "bravo"}
     injected = next(row for row in rows if row["action"] == AuditAction.MEMBER_PROFILE_CHANGED)
     assert injected["actor"].startswith("'=")  # not a formula when opened in a spreadsheet
+
+
+def test_actions_come_from_the_enum_and_every_member_is_written_somewhere():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = {
+        path: path.read_text()
+        for app in ("tenants", "accounts", "billing", "notifications", "legal", "core")
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    for path, text in sources.items():
+        assert not re.search(r'action\s*=\s*"[a-z_]+\.[a-z_]+"', text), f"{path}: a free string as an audit action"
+    code = "\n".join(sources.values())
+    unused = [member.name for member in AuditAction if f"AuditAction.{member.name}" not in code]
+    assert unused == [], f"actions no service writes: {unused}"

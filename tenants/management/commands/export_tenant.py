@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.export import tenant_export
-from tenants.models import Tenant
+from tenants.models import AuditAction, Tenant
 from tenants.services import audit_record
 
 
@@ -19,5 +19,5 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No workspace with the subdomain {subdomain!r}.")
         path.write_bytes(tenant_export(tenant=tenant))
-        audit_record(tenant=tenant, actor="system", action="tenant.exported", details={"by": "export_tenant"})
+        audit_record(tenant=tenant, actor="system", action=AuditAction.TENANT_EXPORTED, details={"by": "export_tenant"})
         self.stdout.write(f"Wrote {path} ({path.stat().st_size:,} bytes).")
