@@ -457,8 +457,10 @@ def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) ->
         source = manifest["schema"]
         if as_subdomain is None:
             tenant = Tenant.objects.workspaces().filter(pk=manifest["tenant_id"], schema_name=source).first()
-            if tenant is None:
-                raise BackupError(f"workspace {manifest['subdomain']} ({source}) no longer exists: restore it --as")
+            if tenant is None or tenant.subdomain != manifest["subdomain"]:
+                raise BackupError(
+                    f"workspace {manifest['subdomain']} ({source}) no longer exists under that address: restore it --as"
+                )
         else:
             as_subdomain = subdomain_normalize(as_subdomain)
             try:
