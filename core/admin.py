@@ -7,7 +7,7 @@ from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core.admin_base import ReadOnlyAdmin
-from core.models import JobFailure
+from core.models import JobFailure, LaunchCheckRun
 
 admin.site.unregister(ProcrastinateJob)
 
@@ -48,3 +48,28 @@ class JobFailureAdmin(ReadOnlyAdmin):
     list_filter = ["task_name"]
     search_fields = ["error", "task_name"]
     date_hierarchy = "failed_at"
+
+
+@admin.register(LaunchCheckRun)
+class LaunchCheckRunAdmin(ReadOnlyAdmin):
+    """`manage.py launch_check` runs, the newest first: the first row is the last run."""
+
+    list_display = ["ran_at", "environment", "passed", "warned", "failed", "failing_items"]
+    list_filter = ["environment"]
+    fields = ["ran_at", "environment", "passed", "warned", "failed", "items"]
+    readonly_fields = fields
+
+    @admin.display(description="Not passing")
+    def failing_items(self, run: LaunchCheckRun) -> str:
+        return ", ".join(f"{item['name']} ({item['status']})" for item in run.results if item["status"] != "PASS")
+
+    @admin.display(description="Items")
+    def items(self, run: LaunchCheckRun) -> str:
+        return format_html(
+            "<pre style='margin:0; white-space:pre-wrap'>{}</pre>",
+            "\n".join(
+                f"{item['status']}  {item['name']}: {item['reason']}"
+                + (f"\n      fix: {item['fix']}" if item["fix"] and item["status"] != "PASS" else "")
+                for item in run.results
+            ),
+        )

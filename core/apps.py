@@ -3,6 +3,9 @@ from procrastinate.contrib.django.apps import ProcrastinateConfig
 
 
 class CoreConfig(AppConfig):
+    # With two AppConfig classes in this module Django picks neither for "core" unless one is the default:
+    # without this line ready() never ran and `check --deploy` missed the production refusals.
+    default = True
     name = "core"
     verbose_name = "Background jobs"
 

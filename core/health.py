@@ -96,6 +96,16 @@ def migrations_pending() -> list[tuple[str, str]]:
     """Migration files on disk that the public schema has not recorded. Read from the file names, not by
     importing the migrations (Django's loader takes seconds on a fresh process with dj-stripe's history,
     longer than the proxy waits for an answer)."""
+    on_disk = migrations_on_disk()
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT app, name FROM django_migrations")
+        applied = set(cursor.fetchall())
+    return sorted(on_disk - applied)
+
+
+def migrations_on_disk() -> set[tuple[str, str]]:
+    """(app label, migration name) of every migration file of the installed apps, from file names only."""
     on_disk = set()
     for app_config in apps.get_app_configs():
         module_name, _ = MigrationLoader.migrations_module(app_config.label)
@@ -106,11 +116,7 @@ def migrations_pending() -> list[tuple[str, str]]:
                 for entry in os.listdir(folder)
                 if entry.endswith(".py") and not entry.startswith("_")
             )
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT app, name FROM django_migrations")
-        applied = set(cursor.fetchall())
-    return sorted(on_disk - applied)
+    return on_disk
 
 
 def _redis() -> str:

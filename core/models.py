@@ -18,3 +18,20 @@ class JobFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} #{self.job_id} attempt {self.attempt}"
+
+
+class LaunchCheckRun(models.Model):
+    """One run of `manage.py launch_check`: each item's status, reason and fix, for the admin."""
+
+    ran_at = models.DateTimeField(default=timezone.now, db_index=True)
+    environment = models.CharField(max_length=16, help_text="APP_ENV of the run.")
+    passed = models.PositiveIntegerField()
+    warned = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    results = models.JSONField(help_text="One entry per item: name, status, reason, fix.")
+
+    class Meta:
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"launch check {self.ran_at:%Y-%m-%d %H:%M} ({self.environment})"

@@ -1,0 +1,384 @@
+"""The launch checklist (the seed's section 17) checked against the running configuration and services:
+`manage.py launch_check`. Each check returns one `Check` with PASS, WARN or FAIL, the reason and the fix.
+
+What cannot be decided here is a WARN with the reason, never a PASS: DNS outside production, backups
+until there is a backup module, Stripe's side of the keys (its API is not called). A configuration that
+is merely unfinished is a WARN in development and tests and a FAIL in production; a service that answers
+wrongly (database, Redis, the TLS ask, an operator without 2FA) is a FAIL everywhere.
+
+This module reads every app (it is the one place that looks at the whole deployment) and nothing imports
+it but the command and its tests.
+"""
+
+import importlib
+import importlib.util
+import re
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import checks as django_checks
+from django.core.cache import caches
+from django.core.files.storage import storages
+from django.core.mail import get_connection
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from djstripe.models import WebhookEndpoint
+
+from accounts.models import User
+from billing import stripe_api
+from billing.webhooks import HANDLED_EVENTS
+from config.production import unsafe_settings_problems
+from core import health
+from core.models import LaunchCheckRun
+from legal.documents import current_documents
+from tenants import migrator, selectors
+
+PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
+HSTS_MIN_SECONDS = 60 * 60 * 24 * 365
+BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with some slack
+STRIPE_KEY = re.compile(r"^sk_(test|live)_[A-Za-z0-9]{24,}$")
+LOAD_SECTION = re.compile(r"^## Load:", re.MULTILINE)
+PERFORMANCE_DOC = Path(settings.BASE_DIR) / "docs" / "performance.md"
+
+Resolver = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    reason: str
+    fix: str = ""
+
+
+def _production() -> bool:
+    return settings.APP_ENV == "production"
+
+
+def _unfinished() -> str:
+    """The status of a configuration not yet fit for launch: refused in production, expected elsewhere."""
+    return FAIL if _production() else WARN
+
+
+def _resolve(hostname: str) -> list[str]:
+    return sorted({info[4][0] for info in socket.getaddrinfo(hostname, 443, proto=socket.IPPROTO_TCP)})
+
+
+def database_check() -> Check:
+    """Reachable, the public schema has every migration file of the code, and every tenant schema (spares
+    and the template included) has the same migration history as the template, which has them all: one
+    catalog pass of fingerprints (tenants/migrator.py), no migration graph loaded."""
+    name = "database migrated"
+    fix = "Run the release step: manage.py migrate_workspaces (or manage.py bootstrap)."
+    pending = health.migrations_pending()
+    if pending:
+        names = ", ".join(f"{app}.{migration}" for app, migration in pending[:5])
+        return Check(name, FAIL, f"public schema: {len(pending)} migration(s) not applied ({names})", fix)
+    template = settings.TENANT_BASE_SCHEMA
+    schemas = migrator._tenant_schemas()
+    if template not in schemas:
+        return Check(name, FAIL, f"the template schema {template!r} does not exist", "Run manage.py bootstrap.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT app, name FROM {connection.ops.quote_name(template)}.django_migrations")
+        template_applied = set(cursor.fetchall())
+    connection.set_schema_to_public()
+    tenant_apps = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS}
+    template_pending = sorted(m for m in health.migrations_on_disk() - template_applied if m[0] in tenant_apps)
+    if template_pending:
+        names = ", ".join(f"{app}.{migration}" for app, migration in template_pending[:5])
+        return Check(name, FAIL, f"template schema: {len(template_pending)} migration(s) not applied ({names})", fix)
+    fingerprints = migrator._fingerprints(schemas)
+    behind = sorted(schema for schema, print_ in fingerprints.items() if print_ != fingerprints[template])
+    if behind:
+        listed = ", ".join(behind[:5]) + (" ..." if len(behind) > 5 else "")
+        return Check(name, FAIL, f"{len(behind)} of {len(schemas)} schemas differ from the template ({listed})", fix)
+    return Check(name, PASS, f"public schema and {len(schemas)} tenant schemas have every migration")
+
+
+def deploy_checks_check() -> Check:
+    """Django's `check --deploy`: the security checks, ours (config/production.deploy_check) included."""
+    name = "check --deploy"
+    messages = [
+        message
+        for message in django_checks.run_checks(include_deployment_checks=True)
+        if message.level >= django_checks.WARNING and not message.is_silenced()
+    ]
+    if not messages:
+        return Check(name, PASS, "no errors or warnings")
+    ids = ", ".join(sorted({message.id or "?" for message in messages}))
+    reason = f"{len(messages)} message(s): {ids}" + ("" if _production() else " (expected outside production)")
+    return Check(name, _unfinished(), reason, "Run manage.py check --deploy and fix what it lists.")
+
+
+def environment_check() -> Check:
+    """The settings production refuses to start with (config/production.py), read from the live settings."""
+    name = "environment"
+    values = {key: getattr(settings, key) for key in dir(settings) if key.isupper()}
+    problems = unsafe_settings_problems(values)
+    if not problems:
+        return Check(name, PASS, "every required variable is set and safe for production")
+    reason = "; ".join(problems)
+    if not _production():
+        reason = f"production would refuse: {reason}"
+    return Check(name, _unfinished(), reason, "Set the variables in the environment (see .env.example).")
+
+
+def tls_check() -> Check:
+    """HTTPS settings behind the proxy, and the answer Caddy's on-demand certificate question gets."""
+    name = "TLS"
+    unknown = f"launch-check-{secrets.token_hex(4)}.{settings.BASE_DOMAIN}"
+    if not selectors.tls_certificate_allowed(hostname=settings.BASE_DOMAIN):
+        return Check(name, FAIL, f"the ask endpoint refuses {settings.BASE_DOMAIN}", "Check BASE_DOMAIN.")
+    if selectors.tls_certificate_allowed(hostname=unknown):
+        return Check(name, FAIL, f"the ask endpoint allows the unknown host {unknown}", "Check tenants/selectors.py.")
+    missing = [
+        label
+        for label, ok in [
+            ("APP_URL https://", settings.SITE_SCHEME == "https"),
+            ("BEHIND_TLS_PROXY (SECURE_PROXY_SSL_HEADER)", bool(settings.SECURE_PROXY_SSL_HEADER)),
+            ("SECURE_SSL_REDIRECT", settings.SECURE_SSL_REDIRECT),
+            (f"SECURE_HSTS_SECONDS >= {HSTS_MIN_SECONDS}", settings.SECURE_HSTS_SECONDS >= HSTS_MIN_SECONDS),
+            ("SECURE_HSTS_INCLUDE_SUBDOMAINS", settings.SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("SESSION_COOKIE_SECURE", settings.SESSION_COOKIE_SECURE),
+            ("CSRF_COOKIE_SECURE", settings.CSRF_COOKIE_SECURE),
+        ]
+        if not ok
+    ]
+    if missing:
+        return Check(
+            name,
+            _unfinished(),
+            "ask endpoint answers correctly; not set: " + ", ".join(missing),
+            "Serve behind Caddy (deploy/Caddyfile) with BEHIND_TLS_PROXY=true and the production defaults.",
+        )
+    return Check(name, PASS, "HTTPS settings on; the ask endpoint allows the public host and refuses an unknown one")
+
+
+def monitoring_check() -> Check:
+    name = "monitoring"
+    problems = []
+    if not settings.SENTRY_DSN:
+        problems.append("SENTRY_DSN is not set (errors reach only the logs)")
+    if settings.LOG_FORMAT != "json":
+        problems.append(f"LOG_FORMAT is {settings.LOG_FORMAT} (json for the log collector)")
+    if problems:
+        return Check(name, _unfinished(), "; ".join(problems), "Set SENTRY_DSN and LOG_FORMAT=json.")
+    host = urlsplit(settings.SENTRY_DSN).hostname
+    return Check(name, PASS, f"Sentry at {host} (not contacted); JSON logs")
+
+
+def redis_check() -> Check:
+    name = "redis"
+    if not settings.REDIS_URL or "redis" not in settings.CACHES["ratelimit"]["BACKEND"].lower():
+        return Check(name, _unfinished(), "REDIS_URL is not set (per-process memory)", "Set REDIS_URL.")
+    try:
+        caches["ratelimit"].get("launch-check-probe")  # this alias raises instead of reading a miss
+    except Exception as error:
+        reason = f"not reachable: {type(error).__name__}: {error}"[:200]
+        return Check(name, FAIL, reason, "Start Redis; check REDIS_URL.")
+    return Check(name, PASS, "reachable")
+
+
+def queue_worker_check() -> Check:
+    name = "queue worker"
+    fix = "Run the worker: manage.py procrastinate worker (the Procfile's worker, docs/deployment.md)."
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers")
+        age = cursor.fetchone()[0]
+    if age is None:
+        return Check(name, _unfinished(), "no queue worker is running", fix)
+    if age > health.WORKER_HEARTBEAT_MAX_AGE:
+        return Check(name, _unfinished(), f"last heartbeat {age:.0f} s ago", fix)
+    return Check(name, PASS, f"last heartbeat {age:.0f} s ago")
+
+
+def backups_check() -> Check:
+    """The newest whole-database backup in the backups storage (tenants/backups.py, being built alongside:
+    read defensively, and a WARN while the module is not there). Restoring it is not tried here."""
+    name = "backups"
+    if importlib.util.find_spec("tenants.backups") is None:
+        return Check(name, WARN, "backups not configured (no backup module yet)", "Back up with pg_dump meanwhile.")
+    try:
+        module = importlib.import_module("tenants.backups")
+    except Exception as error:
+        return Check(name, WARN, f"the backup module does not load: {type(error).__name__}: {error}"[:200])
+    prefix, stamp_of = getattr(module, "DATABASE_PREFIX", None), getattr(module, "_stamp_of", None)
+    if prefix is None or stamp_of is None:
+        return Check(name, WARN, "tenants.backups exists but launch_check cannot read its backups yet")
+    try:
+        _, files = storages["backups"].listdir(prefix)
+    except FileNotFoundError:
+        files = []
+    made = [stamp for stamp in (stamp_of(file) for file in files if file.endswith(".dump")) if stamp]
+    fix = "Run manage.py backup, and schedule it daily."
+    if not made:
+        return Check(name, _unfinished(), "no whole-database backup yet", fix)
+    age = timezone.now() - max(made)
+    hours = age.total_seconds() / 3600
+    if age > BACKUP_MAX_AGE:
+        return Check(name, _unfinished(), f"newest whole-database backup is {hours:.0f} h old", fix)
+    return Check(name, PASS, f"newest whole-database backup {hours:.1f} h old (its restore is not tried here)")
+
+
+def dns_check(*, resolve: Resolver = _resolve) -> Check:
+    """The public host and a made-up subdomain (the wildcard record) resolve, to the same addresses."""
+    name = "DNS"
+    if not _production():
+        return Check(name, WARN, "checked in production only (APP_ENV=production)")
+    wildcard = f"launch-check-{secrets.token_hex(4)}.{settings.BASE_DOMAIN}"
+    answers = {}
+    for hostname in (settings.BASE_DOMAIN, wildcard):
+        try:
+            answers[hostname] = resolve(hostname)
+        except OSError as error:
+            return Check(name, FAIL, f"{hostname} does not resolve: {error}", "Add the A/AAAA and *. records.")
+    if answers[settings.BASE_DOMAIN] != answers[wildcard]:
+        return Check(
+            name,
+            WARN,
+            f"{settings.BASE_DOMAIN} -> {answers[settings.BASE_DOMAIN]} but *.{settings.BASE_DOMAIN} -> "
+            f"{answers[wildcard]}",
+            "Point the wildcard record at the same proxy.",
+        )
+    return Check(name, PASS, f"{settings.BASE_DOMAIN} and *.{settings.BASE_DOMAIN} -> {answers[wildcard]}")
+
+
+def stripe_check() -> Check:
+    """The key's shape, the mode, and this site's webhook endpoint with the handled events. Stripe's API is
+    not called: whether Stripe accepts the key is seen at the first Checkout (or `stripe_setup`)."""
+    name = "stripe"
+    if not stripe_api.configured():
+        return Check(name, WARN, "billing is not configured (no STRIPE_SECRET_KEY)", "Set the Stripe keys.")
+    if settings.STRIPE_FAKE:
+        return Check(name, _unfinished(), "STRIPE_FAKE is on (a fake Stripe)", "Unset STRIPE_FAKE.")
+    key = settings.STRIPE_SECRET_KEY
+    match = STRIPE_KEY.match(key)
+    if not match:
+        return Check(name, FAIL, "STRIPE_SECRET_KEY does not look like sk_test_/sk_live_ + 24 characters")
+    if (match.group(1) == "live") != settings.STRIPE_LIVE_MODE:
+        return Check(name, FAIL, f"a {match.group(1)} key but STRIPE_LIVE_MODE={settings.STRIPE_LIVE_MODE}")
+    fix = "Run manage.py stripe_setup (--replace if the endpoint points elsewhere)."
+    endpoint = WebhookEndpoint.objects.filter(livemode=settings.STRIPE_LIVE_MODE).first()
+    if endpoint is None:
+        return Check(name, _unfinished(), "no webhook endpoint stored for this mode", fix)
+    if urlsplit(endpoint.url).hostname != settings.BASE_DOMAIN:
+        return Check(name, _unfinished(), f"the webhook endpoint points at {endpoint.url}", fix)
+    missing = sorted(set(HANDLED_EVENTS) - set(endpoint.enabled_events or []))
+    if missing and "*" not in (endpoint.enabled_events or []):
+        return Check(name, _unfinished(), f"the webhook endpoint misses {', '.join(missing)}", fix)
+    if match.group(1) == "test":
+        return Check(name, _unfinished(), "a test key: no real payments", "Set the live key and STRIPE_LIVE_MODE=true.")
+    return Check(name, PASS, f"live key; webhook endpoint {endpoint.id} at {endpoint.url} (Stripe not contacted)")
+
+
+def email_check() -> Check:
+    """An anymail ESP with its credentials (the backend is built, which checks them; nothing is sent)."""
+    name = "email"
+    backend = settings.EMAIL_BACKEND
+    if not backend.startswith("anymail.backends.") or backend.startswith("anymail.backends.test"):
+        return Check(
+            name,
+            _unfinished(),
+            f"EMAIL_BACKEND is {backend}, not an email provider",
+            "Set EMAIL_BACKEND to an anymail ESP (e.g. anymail.backends.postmark.EmailBackend) and its ANYMAIL_*.",
+        )
+    try:
+        get_connection(backend)
+    except Exception as error:
+        return Check(name, FAIL, f"{backend}: {error}"[:200], "Set the provider's ANYMAIL_* variables.")
+    return Check(name, PASS, f"{backend.split('.')[2]} from {settings.DEFAULT_FROM_EMAIL} (sender not verified here)")
+
+
+def legal_check() -> Check:
+    """Versions set (ISO dates) and the pages render on the public host with their version."""
+    name = "legal pages"
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    for kind, document in current_documents().items():
+        try:
+            document.effective_date  # noqa: B018 (the version must be an ISO date)
+        except ValueError:
+            return Check(name, FAIL, f"{kind} version {document.version!r} is not an ISO date", "Fix the version.")
+        response = client.get(f"/{kind}/", secure=settings.SITE_SCHEME == "https")
+        if response.status_code != 200 or f"Version {document.version}" not in response.content.decode():
+            return Check(name, FAIL, f"/{kind}/ answers {response.status_code} without its version", "Check legal/.")
+    connection.set_schema_to_public()
+    versions = ", ".join(f"{kind} {doc.version}" for kind, doc in current_documents().items())
+    return Check(name, PASS, f"/terms/ and /privacy/ published ({versions})")
+
+
+def load_test_check() -> Check:
+    name = "load test"
+    if PERFORMANCE_DOC.exists() and LOAD_SECTION.search(PERFORMANCE_DOC.read_text()):
+        return Check(name, PASS, "results in docs/performance.md (## Load:)")
+    return Check(name, _unfinished(), "no load test results in docs/performance.md", "Run make bench-load.")
+
+
+def operators_2fa_check() -> Check:
+    name = "operators 2FA"
+    connection.set_schema_to_public()
+    operators = User.objects.filter(is_active=True).exclude(is_staff=False, is_superuser=False)
+    total = operators.count()
+    if not total:
+        return Check(name, WARN, "no operator account yet", "Create one: manage.py bootstrap.")
+    with_device = TOTPDevice.objects.filter(confirmed=True, user__in=operators).values("user").distinct()
+    without = list(operators.exclude(pk__in=with_device).order_by("email").values_list("email", flat=True))
+    if without:
+        return Check(
+            name,
+            FAIL,
+            f"{len(without)} of {total} operators have no confirmed authenticator: {', '.join(without[:5])}",
+            "Send each a link: manage.py operator_2fa <email>.",
+        )
+    return Check(name, PASS, f"all {total} operators have a confirmed authenticator")
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    """A check that raises is a FAIL with the error, and the others still run."""
+    try:
+        return check()
+    except Exception as error:
+        connection.set_schema_to_public()
+        return Check(name, FAIL, f"{type(error).__name__}: {error}".strip()[:300], "See the error.")
+
+
+def launch_checks_run(*, resolve: Resolver = _resolve) -> list[Check]:
+    items = [
+        ("database migrated", database_check),
+        ("check --deploy", deploy_checks_check),
+        ("environment", environment_check),
+        ("TLS", tls_check),
+        ("monitoring", monitoring_check),
+        ("redis", redis_check),
+        ("queue worker", queue_worker_check),
+        ("backups", backups_check),
+        ("DNS", lambda: dns_check(resolve=resolve)),
+        ("stripe", stripe_check),
+        ("email", email_check),
+        ("legal pages", legal_check),
+        ("load test", load_test_check),
+        ("operators 2FA", operators_2fa_check),
+    ]
+    return [_guarded(name, check) for name, check in items]
+
+
+def launch_summary(results: list[Check]) -> dict[str, int]:
+    return {status: sum(1 for check in results if check.status == status) for status in (PASS, WARN, FAIL)}
+
+
+def launch_check_record(*, results: list[Check]) -> LaunchCheckRun:
+    summary = launch_summary(results)
+    return LaunchCheckRun.objects.create(
+        environment=settings.APP_ENV,
+        passed=summary[PASS],
+        warned=summary[WARN],
+        failed=summary[FAIL],
+        results=[asdict(check) for check in results],
+    )
