@@ -346,7 +346,8 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
         return check()
     except Exception as error:
         connection.set_schema_to_public()
-        return Check(name, FAIL, f"{type(error).__name__}: {error}".strip()[:300], "See the error.")
+        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line: SQL errors span several
+        return Check(name, FAIL, reason[:300], "See the error.")
 
 
 def launch_checks_run(*, resolve: Resolver = _resolve) -> list[Check]:
