@@ -44,8 +44,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tenants.models import Domain, Tenant
+from tenants.models import AuditAction, Domain, Tenant
 from tenants.routing import hosts_forget, tenants_forget
+from tenants.services import audit_record
 from tenants.subdomains import subdomain_normalize, subdomain_validate
 
 logger = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ def _public_rows(tenant: Tenant) -> dict:
     return rows
 
 
-def workspace_backup(*, tenant: Tenant) -> Backup:
+def workspace_backup(*, tenant: Tenant, actor: str = "system") -> Backup:
     """One workspace: its schema and its public rows in one tar with a checksum manifest."""
     connection.set_schema_to_public()
     tenant.refresh_from_db()
@@ -322,6 +323,7 @@ def workspace_backup(*, tenant: Tenant) -> Backup:
         size = archive.stat().st_size
         name = _save(f"{prefix}/{created.strftime(STAMP)}.tar", archive)
     expired = _expire(prefix)
+    audit_record(tenant=tenant, actor=actor, action=AuditAction.TENANT_BACKED_UP, details={"backup": name})
     logger.info("backup: workspace %s to %s (%d expired)", tenant.subdomain, name, len(expired))
     return Backup(name=name, size=size, manifest=manifest)
 
@@ -445,7 +447,7 @@ def _copy_public_rows(public: dict, *, subdomain: str, schema_name: str) -> Tena
     return copy
 
 
-def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) -> Tenant:
+def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None, actor: str = "system") -> Tenant:
     """Restore a workspace backup into its own workspace (schema and public rows replaced), or with
     `as_subdomain` alongside it as a new workspace. Raises BackupError, with nothing changed, for a
     damaged, altered or foreign archive."""
@@ -490,6 +492,12 @@ def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None) ->
                     schema_name = f"ws_{secrets.token_hex(8)}"
                     cursor.execute(f"ALTER SCHEMA {quote(scratch_schema)} RENAME TO {quote(schema_name)}")
                     restored = _copy_public_rows(public, subdomain=as_subdomain, schema_name=schema_name)
+                audit_record(
+                    tenant=restored,
+                    actor=actor,
+                    action=AuditAction.TENANT_RESTORED,
+                    details={"backup": str(backup), "backup_made": manifest["created_at"], "of": manifest["subdomain"]},
+                )
         except BaseException:
             _drop_schema(scratch_schema)
             raise

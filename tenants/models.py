@@ -137,6 +137,8 @@ class AuditAction(models.TextChoices):
     TENANT_CLOSED = "tenant.closed", "Workspace closed"
     TENANT_REOPENED = "tenant.reopened", "Workspace reopened"
     TENANT_PURGED = "tenant.purged", "Workspace purged"
+    TENANT_BACKED_UP = "tenant.backed_up", "Workspace backed up"
+    TENANT_RESTORED = "tenant.restored", "Workspace restored from a backup"
     MEMBER_INVITED = "member.invited", "Member invited"
     MEMBER_INVITATION_RESENT = "member.invitation_resent", "Invitation sent again"
     MEMBER_INVITATION_REVOKED = "member.invitation_revoked", "Invitation revoked"

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No workspace with the subdomain {subdomain!r}.")
         try:
-            backup = workspace_backup(tenant=tenant)
+            backup = workspace_backup(tenant=tenant, actor="manage.py backup_workspace")
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Wrote {backup.name} ({backup.size:,} bytes).")

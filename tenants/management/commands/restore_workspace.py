@@ -20,7 +20,7 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Not restored.")
         try:
-            tenant = workspace_restore(backup=backup, as_subdomain=as_subdomain)
+            tenant = workspace_restore(backup=backup, as_subdomain=as_subdomain, actor="manage.py restore_workspace")
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Restored {tenant.subdomain} ({tenant.host}, schema {tenant.schema_name}).")
