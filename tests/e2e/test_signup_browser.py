@@ -134,6 +134,10 @@ def test_signup_lands_logged_in_and_operator_sees_workspace(page, live_server_ur
     page.fill("#id_otp_token", recovery_code)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server_url}/admin/")
+    # The admin index is the operators' dashboard: the new workspace is counted and listed as the newest.
+    expect(page.locator("#ops-newest")).to_contain_text(SUBDOMAIN)
+    expect(page.locator("#ops-signups svg rect")).to_have_count(30)
+    page.screenshot(path=screenshot_dir / "admin-dashboard.png", full_page=True)
     response = page.goto(f"{live_server_url}/admin/tenants/tenant/")
     assert response.status == 200
     expect(page.locator("#result_list")).to_contain_text(SUBDOMAIN)
