@@ -240,9 +240,42 @@ def _save(name: str, path: Path) -> str:
 # --- Services -----------------------------------------------------------------------------------
 
 
+def lock_table_shortfall() -> str:
+    """Why pg_dump of the whole database would fail, or "". pg_dump holds a lock on every table and
+    sequence it dumps in one transaction; PostgreSQL's shared lock table has room for
+    max_locks_per_transaction x (max_connections + max_prepared_transactions) of them. With a schema per
+    workspace that is passed at a few hundred workspaces on the defaults (64 x 100)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p', 'S', 'm', 'v', 'f')"
+            " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'"
+        )
+        relations = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT current_setting('max_locks_per_transaction')::int, current_setting('max_connections')::int,"
+            " current_setting('max_prepared_transactions')::int"
+        )
+        per_transaction, connections_, prepared = cursor.fetchone()
+    capacity = per_transaction * (connections_ + prepared)
+    # Room for everything else the server is doing meanwhile: a quarter of the table.
+    if relations <= capacity * 3 // 4:
+        return ""
+    needed = -(-relations * 4 // 3 // (connections_ + prepared))
+    return (
+        f"the database has {relations:,} tables and sequences, and pg_dump locks each of them: PostgreSQL's "
+        f"lock table holds {capacity:,} (max_locks_per_transaction={per_transaction} x "
+        f"{connections_ + prepared} connections). Set max_locks_per_transaction to at least {needed} "
+        "(ALTER SYSTEM SET max_locks_per_transaction = ...; then restart PostgreSQL)."
+    )
+
+
 def database_backup() -> Backup:
     """The whole database (`pg_dump --format=custom`), with a manifest beside it; old ones expire."""
     connection.set_schema_to_public()
+    shortfall = lock_table_shortfall()
+    if shortfall:
+        raise BackupError(f"the whole-database backup cannot run: {shortfall}")
     _, server = server_version()
     created = timezone.now()
     prefix = DATABASE_PREFIX
