@@ -1,9 +1,9 @@
 """The operators' admin site: django-otp's (a password and a code from an authenticator) with the
-dashboard (tenants/dashboard.py) on its index, above the list of apps."""
+dashboard (config/dashboard.py) on its index, above the list of apps."""
 
 from django_otp.admin import OTPAdminSite
 
-from tenants import dashboard
+from config import dashboard
 
 CHART_WIDTH = 900  # about the width it is drawn at, so that labels keep the admin's text size
 CHART_HEIGHT = 110
