@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     # without this line ready() never ran and `check --deploy` missed the production refusals.
     default = True
     name = "core"
-    verbose_name = "Background jobs"
+    verbose_name = "System: job failures and launch checks"
 
     def ready(self) -> None:
         from django.core.checks import Tags, register
