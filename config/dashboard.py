@@ -19,6 +19,7 @@ from core.health import WORKER_HEARTBEAT_MAX_AGE, migrations_pending
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
 from notifications.models import EmailLog
+from tenants.backups import newest_database_backup_at
 from tenants.models import AuditAction, Tenant
 
 SIGNUP_DAYS = 30
@@ -260,7 +261,15 @@ def health_figures(*, now: datetime) -> dict:
         "email": email_health(day_ago=day_ago),
         "version": release_detect(),
         "launch_check": last_launch_check(),
+        "backup": last_backup(now=now),
     }
+
+
+def last_backup(*, now: datetime) -> dict:
+    """The newest whole-database backup's age; "stale" past a day and a bit (the worker makes one daily)."""
+    made = newest_database_backup_at()
+    hours = None if made is None else (now - made).total_seconds() / 3600
+    return {"made_at": made, "hours": hours, "stale": hours is None or hours > 26}
 
 
 def database_health() -> dict:

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks as django_checks
 from django.core.cache import caches
-from django.core.files.storage import storages
 from django.core.mail import get_connection
 from django.db import connection
 from django.test import Client
@@ -210,18 +209,11 @@ def backups_check() -> Check:
         module = importlib.import_module("tenants.backups")
     except Exception as error:
         return Check(name, WARN, f"the backup module does not load: {type(error).__name__}: {error}"[:200])
-    prefix, stamp_of = getattr(module, "DATABASE_PREFIX", None), getattr(module, "_stamp_of", None)
-    if prefix is None or stamp_of is None:
-        return Check(name, WARN, "tenants.backups exists but launch_check cannot read its backups yet")
-    try:
-        _, files = storages["backups"].listdir(prefix)
-    except FileNotFoundError:
-        files = []
-    made = [stamp for stamp in (stamp_of(file) for file in files if file.endswith(".dump")) if stamp]
-    fix = "Run manage.py backup, and schedule it daily."
-    if not made:
+    newest = module.newest_database_backup_at()
+    fix = "Run manage.py backup (the worker also runs it daily)."
+    if newest is None:
         return Check(name, _unfinished(), "no whole-database backup yet", fix)
-    age = timezone.now() - max(made)
+    age = timezone.now() - newest
     hours = age.total_seconds() / 3600
     if age > BACKUP_MAX_AGE:
         return Check(name, _unfinished(), f"newest whole-database backup is {hours:.0f} h old", fix)

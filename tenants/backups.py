@@ -191,6 +191,16 @@ def _tenant_field(model) -> str:
     return next(f.name for f in fields if isinstance(f, models.ForeignKey) and f.related_model is Tenant)
 
 
+def newest_database_backup_at() -> datetime | None:
+    """When the newest whole-database backup in the backups storage was made (None: there is none)."""
+    try:
+        _, files = _storage().listdir(DATABASE_PREFIX)
+    except FileNotFoundError:
+        return None
+    made = [stamp for stamp in (_stamp_of(name) for name in files if name.endswith(".dump")) if stamp]
+    return max(made, default=None)
+
+
 def _stamp_of(name: str) -> datetime | None:
     try:
         return datetime.strptime(Path(name).stem, STAMP).replace(tzinfo=UTC)

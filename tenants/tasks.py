@@ -1,10 +1,10 @@
-"""Background work on workspaces: the spare pool and the purge of closed workspaces."""
+"""Background work on workspaces: the spare pool, the nightly backup and the purge of closed workspaces."""
 
 import logging
 
 from procrastinate.contrib.django import app
 
-from tenants import pool, services
+from tenants import backups, pool, services
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +30,17 @@ def purge_closed(timestamp: int) -> list[str]:
     if purged:
         logger.info("purged closed workspaces: %s", ", ".join(purged))
     return purged
+
+
+@app.periodic(cron="30 2 * * *")
+@app.task(name="tenants.backup_daily", queue="maintenance", queueing_lock="backup-daily")
+def backup_daily(timestamp: int) -> str:
+    """Daily: the whole database to the backups storage (`manage.py backup`). A failure is logged as an
+    error (Sentry), recorded as a job failure (the job admin) and shows on the operators' dashboard as
+    the last backup growing old."""
+    try:
+        backup = backups.database_backup()
+    except backups.BackupError as error:
+        logger.error("the daily backup failed: %s", error)
+        raise
+    return backup.name

@@ -256,3 +256,17 @@ def test_the_whole_database_backup_is_a_restorable_dump(backup_dir, two_workspac
     ).stdout
     assert f"SCHEMA - {alpha.schema_name}" in listing
     assert "TABLE public tenants_tenant" in listing
+
+
+def test_the_nightly_job_backs_the_database_up_and_the_dashboard_shows_its_age(backup_dir, operator_client):
+    from tenants.tasks import backup_daily
+
+    assert backups.newest_database_backup_at() is None
+    assert "none yet" in operator_client.get("/admin/").content.decode().split("Last backup")[1][:200]
+
+    name = backup_daily(timestamp=0)
+
+    made = backups.newest_database_backup_at()
+    assert name.startswith("database/") and made is not None
+    row = operator_client.get("/admin/").content.decode().split("Last backup")[1][:200]
+    assert "0 h ago" in row and "ops-bad" not in row
