@@ -20,7 +20,6 @@ import itertools
 import json
 import shlex
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -44,6 +43,7 @@ from tests.failover.servers import (
     Redis,
     manage,
     portal_env,
+    process_stop,
     signup_data,
     wait_for_port,
 )
@@ -120,13 +120,7 @@ class Caddy:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        process_stop(self.process)
         self.process = None
 
     cleanup = stop

@@ -31,6 +31,17 @@ def wait_for_port(port: int, *, timeout: float, up: bool = True) -> None:
     raise TimeoutError(f"port {port} still {'closed' if up else 'open'} after {timeout} s")
 
 
+def process_stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if it has not exited within 10 s."""
+    if process and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 class Postgres:
     """initdb + pg_ctl. As root, PostgreSQL runs as pgserver's own system user (it refuses root)."""
 
@@ -205,13 +216,7 @@ class Gunicorn:
         return pids
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        process_stop(self.process)
         self.process = None
 
     cleanup = stop
