@@ -10,8 +10,6 @@ This module reads every app (it is the one place that looks at the whole deploym
 it but the command and its tests.
 """
 
-import importlib
-import importlib.util
 import re
 import secrets
 import socket
@@ -39,6 +37,7 @@ from core import health
 from core.models import LaunchCheckRun
 from legal.documents import current_documents
 from tenants import migrator, selectors
+from tenants.backups import newest_database_backup_at
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 HSTS_MIN_SECONDS = 60 * 60 * 24 * 365
@@ -200,16 +199,9 @@ def queue_worker_check() -> Check:
 
 
 def backups_check() -> Check:
-    """The newest whole-database backup in the backups storage (tenants/backups.py, being built alongside:
-    read defensively, and a WARN while the module is not there). Restoring it is not tried here."""
+    """The newest whole-database backup in the backups storage. Restoring it is not tried here."""
     name = "backups"
-    if importlib.util.find_spec("tenants.backups") is None:
-        return Check(name, WARN, "backups not configured (no backup module yet)", "Back up with pg_dump meanwhile.")
-    try:
-        module = importlib.import_module("tenants.backups")
-    except Exception as error:
-        return Check(name, WARN, f"the backup module does not load: {type(error).__name__}: {error}"[:200])
-    newest = module.newest_database_backup_at()
+    newest = newest_database_backup_at()
     fix = "Run manage.py backup (the worker also runs it daily)."
     if newest is None:
         return Check(name, _unfinished(), "no whole-database backup yet", fix)

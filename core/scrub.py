@@ -28,14 +28,18 @@ def scrub(text: str) -> str:
     return text
 
 
-def scrub_deep(value):
-    """`scrub()` applied to every string inside `value` (dicts, lists and tuples walked)."""
+def scrub_deep(value, *, text=scrub, hidden_key=None):
+    """`text()` (by default `scrub()`) applied to every string inside `value` (dicts, lists and tuples
+    walked); with `hidden_key`, a dict value whose key it accepts is replaced by HIDDEN."""
     if isinstance(value, str):
-        return scrub(value)
+        return text(value)
     if isinstance(value, dict):
-        return {key: scrub_deep(item) for key, item in value.items()}
+        return {
+            key: HIDDEN if hidden_key and hidden_key(key) else scrub_deep(item, text=text, hidden_key=hidden_key)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return type(value)(scrub_deep(item) for item in value)
+        return type(value)(scrub_deep(item, text=text, hidden_key=hidden_key) for item in value)
     return value
 
 

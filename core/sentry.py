@@ -4,7 +4,7 @@
 unhandled errors; `SentryScopeMiddleware` tags each request's events with its workspace and plan and names
 the user by an opaque id. Jobs: sentry-sdk has no Procrastinate integration; the worker logs a job's final
 failure at ERROR with its exception, which the logging integration turns into an event (attempts that will
-be retried are logged at INFO: breadcrumbs). Everything sent goes through `core.scrub.sentry_before_send`.
+be retried are logged at INFO: breadcrumbs). Everything sent goes through `core.scrub.scrub_deep`, once.
 """
 
 import logging
@@ -18,7 +18,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
-from core.scrub import HIDDEN, sentry_before_send
+from core.scrub import HIDDEN, scrub, scrub_deep
 
 ROOT = Path(__file__).resolve().parents[1]
 _SHA = re.compile(r"[0-9a-f]{40}")
@@ -81,7 +81,7 @@ def sentry_event_scrub(event: dict, hint: dict) -> dict:
         request.pop("cookies", None)
         if isinstance(request.get("query_string"), str):
             request["query_string"] = _query_string_scrub(request["query_string"])
-    return sentry_before_send(_scrub_deep(event), hint)
+    return scrub_deep(event, text=lambda text: scrub(_text_scrub(text)), hidden_key=_is_secret_key)
 
 
 def _is_secret_key(key) -> bool:
@@ -92,16 +92,6 @@ def _text_scrub(text: str) -> str:
     for pattern, replacement in SECRET_TEXT:
         text = pattern.sub(replacement, text)
     return text
-
-
-def _scrub_deep(value):
-    if isinstance(value, str):
-        return _text_scrub(value)
-    if isinstance(value, dict):
-        return {key: HIDDEN if _is_secret_key(key) else _scrub_deep(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_scrub_deep(item) for item in value)
-    return value
 
 
 def _query_string_scrub(query: str) -> str:
