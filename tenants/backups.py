@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -381,6 +382,22 @@ def workspace_backups(*, subdomain: str) -> list[str]:
     return sorted(f"{prefix}/{name}" for name in files if name.endswith(".tar"))
 
 
+@dataclass(frozen=True)
+class StoredBackup:
+    name: str  # in the backups storage: what workspace_restore(backup=...) takes
+    made_at: datetime | None
+    size: int
+
+
+def workspace_backup_list(*, subdomain: str) -> list[StoredBackup]:
+    """A workspace's backups with when they were made and their size, newest first."""
+    storage = _storage()
+    return [
+        StoredBackup(name=name, made_at=_stamp_of(name), size=storage.size(name))
+        for name in reversed(workspace_backups(subdomain=subdomain))
+    ]
+
+
 # --- Restore ------------------------------------------------------------------------------------
 
 
@@ -490,11 +507,19 @@ def _copy_public_rows(public: dict, *, subdomain: str, schema_name: str) -> Tena
     return copy
 
 
-def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None, actor: str = "system") -> Tenant:
+def workspace_restore(
+    *,
+    backup: str | Path,
+    as_subdomain: str | None = None,
+    actor: str = "system",
+    progress: Callable[[str], None] | None = None,
+) -> Tenant:
     """Restore a workspace backup into its own workspace (schema and public rows replaced), or with
     `as_subdomain` alongside it as a new workspace. Raises BackupError, with nothing changed, for a
-    damaged, altered or foreign archive."""
+    damaged, altered or foreign archive. `progress` is called with a short sentence at each step."""
+    report = progress or (lambda step: None)
     connection.set_schema_to_public()
+    report("checking the archive")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         manifest = _open_archive(backup, folder)
@@ -519,8 +544,10 @@ def workspace_restore(*, backup: str | Path, as_subdomain: str | None = None, ac
         # Hosts the restore may take away: their cached routes must go as well.
         hosts = list(Domain.objects.filter(tenant_id=manifest["tenant_id"]).values_list("domain", flat=True))
         scratch_schema = f"restore_{secrets.token_hex(8)}"
+        report("loading the workspace's tables")
         _restore_schema(folder / SCHEMA_DUMP, source=source, target=scratch_schema)
         quote = connection.ops.quote_name
+        report("switching the workspace to the restored data")
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 if as_subdomain is None:
