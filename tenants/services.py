@@ -133,8 +133,9 @@ def workspace_signup(
     owner_password_hash: str,
     ip_address: str | None,
 ) -> Tenant:
-    """Public signup: provision the workspace, record the legal acceptance and queue the welcome email in
-    one transaction; the worker sends the email and refills the spare pool once it has committed."""
+    """Public signup: provision the workspace, record the legal acceptance (and audit it here: legal sits
+    below tenants) and queue the welcome email in one transaction; the worker sends the email and refills
+    the spare pool once it has committed."""
     with transaction.atomic():
         tenant = tenant_provision(
             business_name=business_name,
@@ -144,7 +145,15 @@ def workspace_signup(
             owner_password_hash=owner_password_hash,
             ip_address=ip_address,
         )
-        legal_services.acceptance_record_current(tenant=tenant, email=owner_email, ip_address=ip_address)
+        accepted = legal_services.acceptance_record_current(tenant=tenant, email=owner_email, ip_address=ip_address)
+        audit_record(
+            tenant=tenant,
+            actor=owner_email,
+            actor_kind=ActorKind.OWNER,
+            action=AuditAction.LEGAL_ACCEPTED,
+            details={acceptance.document: acceptance.version for acceptance in accepted},
+            ip_address=ip_address,
+        )
         email_queue(kind="welcome", to=owner_email, tenant=tenant)
         pool.pool_refill_soon()
     return tenant
