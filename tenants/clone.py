@@ -7,6 +7,8 @@ their defaults and identity, rows, constraints and indexes under their original 
 migrations find them by name), and identity sequences moved past the copied rows.
 """
 
+from collections.abc import Callable
+
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
@@ -56,9 +58,15 @@ class UnsupportedSchema(Exception):
     pass
 
 
-def schema_clone(*, source: str, target: str) -> None:
+# fill(cursor, table, qualified_target_table): puts the rows into one new table, before its constraints.
+Fill = Callable[[object, str, str], None]
+
+
+def schema_clone(*, source: str, target: str, fill: Fill | None = None) -> None:
     """Create schema `target` as a copy of `source`. Runs in the caller's transaction (PostgreSQL DDL is
-    transactional, so a failure leaves nothing behind). The connection must be on the public schema."""
+    transactional, so a failure leaves nothing behind). The connection must be on the public schema.
+
+    `fill` replaces copying the source's rows: a restore takes the template's tables and a backup's rows."""
     if connection.schema_name != get_public_schema_name():
         # Definitions are read unqualified for schemas on the search path, which would then resolve wrongly.
         raise UnsupportedSchema("schema_clone() must run with the connection on the public schema")
@@ -93,7 +101,10 @@ def schema_clone(*, source: str, target: str) -> None:
                 f"CREATE TABLE {dst} (LIKE {src} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED"
                 " INCLUDING STORAGE INCLUDING COMMENTS)"
             )
-            cursor.execute(f"INSERT INTO {dst} OVERRIDING SYSTEM VALUE SELECT * FROM {src}")
+            if fill is None:
+                cursor.execute(f"INSERT INTO {dst} OVERRIDING SYSTEM VALUE SELECT * FROM {src}")
+            else:
+                fill(cursor, table, dst)
         for table, name, definition in constraints:
             definition = definition.replace(f"REFERENCES {source_prefix}", f"REFERENCES {target_prefix}")
             cursor.execute(f"ALTER TABLE {quote(target)}.{quote(table)} ADD CONSTRAINT {quote(name)} {definition}")

@@ -1,5 +1,6 @@
-"""Backups and restore (tenants/backups.py) against the real database: pg_dump and psql run outside the
-test's transaction, so these tests commit (committed_db) and clean up after themselves."""
+"""Backups and restore (tenants/backups.py) against the real database. A backup reads in a repeatable-read
+transaction of its own and pg_dump runs outside the test's transaction, so these tests commit
+(committed_db) and clean up after themselves."""
 
 import json
 import subprocess
@@ -131,6 +132,33 @@ def test_restore_puts_back_public_state_and_keeps_history_made_since(backup_dir,
     assert set(alpha.audit_events.values_list("pk", flat=True)) == audit_before | {since.pk, restored.get().pk}
 
 
+def test_a_restore_does_not_hand_out_the_ids_of_rows_deleted_before_the_backup(backup_dir, two_workspaces):
+    alpha, _ = two_workspaces
+    with schema_context(alpha.schema_name):
+        deleted = User.objects.create_user("gone@bkalpha.test", "a long password here").pk
+        User.objects.filter(pk=deleted).delete()
+    backup = backups.workspace_backup(tenant=alpha)
+
+    backups.workspace_restore(backup=backup.name)
+
+    with schema_context(alpha.schema_name):
+        assert User.objects.create_user("new@bkalpha.test", "a long password here").pk > deleted
+
+
+def test_the_restore_check_loads_the_backup_into_a_scratch_schema_and_keeps_nothing(backup_dir, two_workspaces):
+    alpha, beta = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    before = [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)]
+
+    counts = backups.restore_check(backup.name)
+
+    assert counts == {table: entry["rows"] for table, entry in backup.manifest["tables"].items()}
+    assert counts["accounts_user"] == 3
+    assert [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)] == before
+    assert scratch_schemas() == []
+
+
 def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_workspaces, monkeypatch):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
@@ -204,8 +232,8 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
     changed = (schema_rows(alpha.schema_name), public_rows(alpha))
     archive = backup_dir / backup.name
 
-    _flip_byte_in(archive, backups.SCHEMA_DUMP)
-    with pytest.raises(CommandError, match="checksum mismatch for schema.dump"):
+    _flip_byte_in(archive, "tables/accounts_user.copy")
+    with pytest.raises(CommandError, match="checksum mismatch for tables/accounts_user.copy"):
         call_command("restore_workspace", backup.name, "--yes")
 
     foreign = backups.workspace_backup(tenant=alpha)
@@ -215,9 +243,15 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
     manifest = json.loads((folder / backups.MANIFEST).read_text())
     (folder / backups.MANIFEST).write_text(json.dumps({**manifest, "migrations": "0" * 64}))
     with tarfile.open(backup_dir / "foreign.tar", "w") as tar:
-        for filename in (backups.MANIFEST, backups.SCHEMA_DUMP, backups.PUBLIC_ROWS):
-            tar.add(folder / filename, arcname=filename)
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=str(path.relative_to(folder)))
     with pytest.raises(CommandError, match="another migration state"):
+        call_command("restore_workspace", str(backup_dir / "foreign.tar"), "--yes")
+
+    with tarfile.open(backup_dir / "foreign.tar", "a") as tar:
+        tar.add(folder / backups.MANIFEST, arcname="tables/extra.copy")
+    with pytest.raises(CommandError, match="not the ones its manifest lists"):
         call_command("restore_workspace", str(backup_dir / "foreign.tar"), "--yes")
 
     assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
