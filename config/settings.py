@@ -78,6 +78,7 @@ SHARED_APPS = [
     "djstripe",
     "billing",
     "notifications",
+    "config",  # the top: commands that read every app (launch_check); no models
 ]
 TENANT_APPS = [
     "django.contrib.auth",

@@ -1,4 +1,4 @@
-"""`manage.py launch_check` (core/launch.py): the seed's launch checklist against this deployment. In the
+"""`manage.py launch_check` (config/launch.py): the seed's launch checklist against this deployment. In the
 test configuration it warns about what a test setup lacks and fails on nothing; a production-like
 configuration passes every item; a broken item fails the run with exit code 1; runs are shown in the admin."""
 
@@ -19,7 +19,7 @@ from djstripe.models import WebhookEndpoint
 
 from accounts.models import User
 from billing.webhooks import HANDLED_EVENTS
-from core import launch
+from config import launch
 from core.models import LaunchCheckRun
 from tenants.models import Domain, Tenant
 from tests.support.operators import operator_create

@@ -4,7 +4,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core import launch
+from config import launch
 
 
 class Command(BaseCommand):

@@ -1,13 +1,14 @@
 """The launch checklist (the seed's section 17) checked against the running configuration and services:
 `manage.py launch_check`. Each check returns one `Check` with PASS, WARN or FAIL, the reason and the fix.
 
-What cannot be decided here is a WARN with the reason, never a PASS: DNS outside production, backups
-until there is a backup module, Stripe's side of the keys (its API is not called). A configuration that
+What cannot be decided here is a WARN with the reason, never a PASS: DNS outside production, Stripe's
+side of the keys (its API is not called). A configuration that
 is merely unfinished is a WARN in development and tests and a FAIL in production; a service that answers
 wrongly (database, Redis, the TLS ask, an operator without 2FA) is a FAIL everywhere.
 
-This module reads every app (it is the one place that looks at the whole deployment) and nothing imports
-it but the command and its tests.
+This module reads every app (it is the one place that looks at the whole deployment), so it lives in
+`config`, the top layer, which is an app for its management command; nothing imports it but the command
+and its tests. Its record, LaunchCheckRun, is a plain model in `core`.
 """
 
 import re
