@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import EmailChange, Invitation, User
 from billing.selectors import plan_for
+from core.http import client_ip
 from core.queue import defer_once
 from notifications.models import EmailLog
 from notifications.services import email_queue
@@ -280,10 +281,11 @@ def ownership_transfer(*, actor: User, member: User, ip_address: str | None = No
         raise TeamError("Reactivate this member before making them the owner.")
     member.role = User.Role.OWNER
     member.save(update_fields=["role"])
+    # Audited before the acting owner steps down to admin: the transfer is an owner's act.
+    _audit(actor=actor, action=AuditAction.MEMBER_OWNERSHIP_TRANSFERRED, ip_address=ip_address, email=member.email)
     User.objects.filter(pk=actor.pk).update(role=User.Role.ADMIN)
     actor.role = User.Role.ADMIN
     _owner_contact_sync(member)
-    _audit(actor=actor, action=AuditAction.MEMBER_OWNERSHIP_TRANSFERRED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -314,7 +316,7 @@ def sessions_end_others(*, request, user: User) -> None:
     user.session_version += 1
     user.save(update_fields=["session_version"])
     update_session_auth_hash(request, user)
-    _audit(actor=user, action=AuditAction.MEMBER_SESSIONS_ENDED, ip_address=None, email=user.email)
+    _audit(actor=user, action=AuditAction.MEMBER_SESSIONS_ENDED, ip_address=client_ip(request), email=user.email)
 
 
 @transaction.atomic

@@ -148,7 +148,8 @@ def _status_wanted(tenant: Tenant, account: BillingAccount, now: datetime) -> st
     return Tenant.Status.TRIALING
 
 
-def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> None:
+def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> dict:
+    """Follow the subscription's plan and Stripe trial end; returns what changed ({field: {from, to}})."""
     item = (subscription.get("items") or {}).get("data", [{}])[0]
     price_id = (item.get("price") or {}).get("id", "")
     plan = Plan.for_price_id(price_id)
@@ -156,16 +157,18 @@ def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> None:
         # A price no plan maps to (made in Stripe's dashboard, or a plan's price id changed): keep the plan
         # and tell operators, rather than guess what it buys.
         logger.error("subscription %s of %s has price %s, which no plan maps to", subscription["id"], locked, price_id)
-    updates = []
+    changes = {}
     if plan is not None and locked.plan != plan.slug:
+        changes["plan"] = {"from": locked.plan, "to": plan.slug}
         locked.plan = plan.slug
-        updates.append("plan")
     trial_end = _ts(subscription.get("trial_end"))
     if subscription.get("status") == "trialing" and trial_end and locked.trial_ends_at != trial_end:
+        previous = locked.trial_ends_at
+        changes["trial_ends_at"] = {"from": previous.isoformat() if previous else None, "to": trial_end.isoformat()}
         locked.trial_ends_at = trial_end
-        updates.append("trial_ends_at")
-    if updates:
-        locked.save(update_fields=[*updates, "updated_at"])
+    if changes:
+        locked.save(update_fields=[*changes, "updated_at"])
+    return changes
 
 
 ACTIONS = {
@@ -176,34 +179,40 @@ ACTIONS = {
 
 
 def billing_status_recompute(
-    *, account: BillingAccount, subscription: dict | None = None, now: datetime | None = None
+    *, account: BillingAccount, subscription: dict | None = None, now: datetime | None = None, actor: str = "stripe"
 ) -> str:
     """Set status (and, from a subscription just read from Stripe, plan and Stripe trial end) from the
-    mirror. Call with the account from `_locked_account`: its workspace row is locked and current."""
+    mirror. Call with the account from `_locked_account`: its workspace row is locked and current. `actor` is
+    "stripe" when Stripe's data caused the change, "system" when our clock did (the grace period)."""
     now = now or timezone.now()
     account.payment_failed_at = _oldest_unpaid_failure(account)
     account.save(update_fields=["payment_failed_at"])
     locked = account.tenant
-    previous = locked.status
+    previous = (locked.status, locked.suspended_by)
+    changes = {}
     if subscription is not None and not account.comped and subscription.get("status") in LIVE:
-        _plan_and_trial_follow(locked, subscription)
+        changes = _plan_and_trial_follow(locked, subscription)
     wanted = _status_wanted(locked, account, now)
-    if previous in (Tenant.Status.PAST_DUE, Tenant.Status.SUSPENDED) and wanted == Tenant.Status.ACTIVE:
+    if previous[0] in (Tenant.Status.PAST_DUE, Tenant.Status.SUSPENDED) and wanted == Tenant.Status.ACTIVE:
         action = AuditAction.BILLING_INVOICE_PAID
     else:
         action = ACTIONS.get(wanted, AuditAction.BILLING_SUBSCRIPTION_CHANGED)
+    details = {
+        "subscription": account.stripe_subscription_id,
+        "stripe_status": account.subscription_status,
+        "plan": locked.plan,
+        "payment_failed_at": account.payment_failed_at.isoformat() if account.payment_failed_at else None,
+        **({"changes": changes} if changes else {}),
+    }
     updated = tenant_services.tenant_billing_status_set(
-        tenant=locked,
-        status=wanted,
-        action=action,
-        details={
-            "subscription": account.stripe_subscription_id,
-            "stripe_status": account.subscription_status,
-            "plan": locked.plan,
-            "payment_failed_at": account.payment_failed_at.isoformat() if account.payment_failed_at else None,
-        },
+        tenant=locked, status=wanted, action=action, details=details, actor=actor
     )
-    return f"{updated.status}" + (f" (was {previous})" if updated.status != previous else "")
+    if changes and (updated.status, updated.suspended_by) == previous:
+        # The status stayed (no event written for it), but the plan or the trial's end followed Stripe.
+        tenant_services.audit_record(
+            tenant=locked, actor=actor, action=AuditAction.BILLING_SUBSCRIPTION_CHANGED, details=details
+        )
+    return f"{updated.status}" + (f" (was {previous[0]})" if updated.status != previous[0] else "")
 
 
 # Events. Each reads the objects back from Stripe, mirrors them, then recomputes the workspace.
@@ -303,7 +312,7 @@ def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
     ):
         with transaction.atomic():
             locked = _locked_account(account.tenant)
-            if billing_status_recompute(account=locked, now=now).startswith("suspended"):
+            if billing_status_recompute(account=locked, now=now, actor="system").startswith("suspended"):
                 suspended.append(locked.tenant.subdomain)
     return suspended
 

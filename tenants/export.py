@@ -1,6 +1,6 @@
 """A workspace's data as a ZIP of CSV and JSON files: what an owner downloads and
 `manage.py export_tenant` writes. Only this workspace's rows: its schema's tables and its own
-public-schema records."""
+public-schema records. Every export is an audit event (its data left us)."""
 
 import csv
 import io
@@ -11,7 +11,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import Invitation, User
-from tenants.models import AuditEvent, Tenant
+from tenants.models import AuditAction, AuditEvent, Tenant
+from tenants.services import audit_record
 
 MEMBER_FIELDS = ["email", "full_name", "role", "is_active", "date_joined", "last_login"]
 INVITATION_FIELDS = ["email", "role", "status", "created_at", "expires_at", "accepted_at", "revoked_at"]
@@ -58,7 +59,7 @@ def audit_for_owners(events) -> list[dict]:
     return rows
 
 
-def tenant_export(*, tenant: Tenant) -> bytes:
+def tenant_export(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> bytes:
     with schema_context(tenant.schema_name):
         members = [{field: getattr(u, field) for field in MEMBER_FIELDS} for u in User.objects.order_by("pk")]
         invitations = [
@@ -88,4 +89,12 @@ def tenant_export(*, tenant: Tenant) -> bytes:
             archive.writestr(f"{name}.csv", csv_text)
             archive.writestr(f"{name}.json", json_text)
         archive.writestr("settings.json", json.dumps(settings, cls=DjangoJSONEncoder, indent=2))
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.TENANT_EXPORTED,
+        details={"bytes": len(data)},
+        ip_address=ip_address,
+    )
+    return data

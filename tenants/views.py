@@ -21,7 +21,6 @@ from tenants import selectors, services
 from tenants.export import tenant_export
 from tenants.forms import CloseWorkspaceForm, SignupForm, WorkspaceSettingsForm
 from tenants.links import workspace_url
-from tenants.models import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +110,7 @@ def workspace_settings(request):
 @role_required(User.Role.OWNER)
 def workspace_export(request):
     tenant = request.tenant
-    archive = tenant_export(tenant=tenant)
-    services.audit_record(
-        tenant=tenant, actor=request.user.email, action=AuditAction.TENANT_EXPORTED, ip_address=client_ip(request)
-    )
+    archive = tenant_export(tenant=tenant, actor=request.user.email, ip_address=client_ip(request))
     filename = f"{tenant.subdomain}-export-{timezone.now():%Y%m%d-%H%M}.zip"
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

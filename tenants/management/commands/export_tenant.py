@@ -3,8 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.export import tenant_export
-from tenants.models import AuditAction, Tenant
-from tenants.services import audit_record
+from tenants.models import Tenant
 
 
 class Command(BaseCommand):
@@ -18,6 +17,5 @@ class Command(BaseCommand):
         tenant = Tenant.objects.workspaces().filter(subdomain=subdomain.lower()).first()
         if tenant is None:
             raise CommandError(f"No workspace with the subdomain {subdomain!r}.")
-        path.write_bytes(tenant_export(tenant=tenant))
-        audit_record(tenant=tenant, actor="system", action=AuditAction.TENANT_EXPORTED, details={"by": "export_tenant"})
+        path.write_bytes(tenant_export(tenant=tenant, actor="system"))
         self.stdout.write(f"Wrote {path} ({path.stat().st_size:,} bytes).")
