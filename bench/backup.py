@@ -7,8 +7,10 @@ real settings and dj-stripe's real migrations (the first run migrates for about 
 workspace (an owner and 20 members) is measured; the others are clones of the template (made untimed,
 like bench/migrations.py). Backups go to a temporary directory. For each count it times:
 
-- `workspace_backup`: pg_dump of the workspace's schema and its public rows, in one tar with checksums;
-- `workspace_restore` in place: restore under a scratch schema, swap by renaming, public rows replaced;
+- `workspace_backup`: each table of the workspace's schema (COPY) and its public rows, in one tar with
+  checksums;
+- `workspace_restore` in place: template tables and the backup's rows under a scratch schema, swap by
+  renaming, public rows replaced, in one transaction;
 - `workspace_restore --as`: the same alongside, as a new workspace;
 - `database_backup`: pg_dump of the whole database (custom format).
 

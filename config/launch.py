@@ -16,7 +16,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,8 +37,7 @@ from config.production import unsafe_settings_problems
 from core import health
 from core.models import LaunchCheckRun
 from legal.documents import current_documents
-from tenants import migrator, selectors
-from tenants.backups import newest_database_backup_at
+from tenants import backups, migrator, selectors
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 HSTS_MIN_SECONDS = 60 * 60 * 24 * 365
@@ -199,18 +198,44 @@ def queue_worker_check() -> Check:
     return Check(name, PASS, f"last heartbeat {age:.0f} s ago")
 
 
+def _age_hours(made) -> float:
+    return (timezone.now() - made).total_seconds() / 3600
+
+
 def backups_check() -> Check:
-    """The newest whole-database backup in the backups storage. Restoring it is not tried here."""
+    """The newest whole-database backup (recent, its checksum, pg_restore reads its contents) and the last
+    nightly run of workspace backups (recent, none failed), whose newest backup is restored into a scratch
+    schema and rolled back: the row counts must be the manifest's."""
     name = "backups"
-    newest = newest_database_backup_at()
-    fix = "Run manage.py backup (the worker also runs it daily)."
-    if newest is None:
-        return Check(name, _unfinished(), "no whole-database backup yet", fix)
-    age = timezone.now() - newest
-    hours = age.total_seconds() / 3600
-    if age > BACKUP_MAX_AGE:
+    fix = "Run manage.py backup and manage.py backup_workspace --all (the worker runs both nightly)."
+    try:
+        database = backups.database_backup_verify()
+    except backups.BackupError as error:
+        status = _unfinished() if "no whole-database backup" in str(error) else FAIL
+        return Check(name, status, str(error), fix)
+    hours = _age_hours(datetime.fromisoformat(database["created_at"]))
+    if hours > BACKUP_MAX_AGE.total_seconds() / 3600:
         return Check(name, _unfinished(), f"newest whole-database backup is {hours:.0f} h old", fix)
-    return Check(name, PASS, f"newest whole-database backup {hours:.1f} h old (its restore is not tried here)")
+    run = backups.workspaces_backup_last_run()
+    if run is None or not run.get("newest"):
+        return Check(name, _unfinished(), "no nightly workspace backups yet", fix)
+    if run["failed"]:
+        listed = ", ".join(sorted(run["failed"])[:5])
+        return Check(name, FAIL, f"the last nightly run failed for {len(run['failed'])} workspace(s): {listed}", fix)
+    run_hours = _age_hours(datetime.fromisoformat(run["finished_at"]))
+    if run_hours > BACKUP_MAX_AGE.total_seconds() / 3600:
+        return Check(name, _unfinished(), f"the last nightly workspace backups are {run_hours:.0f} h old", fix)
+    try:
+        counts = backups.restore_check(run["newest"])
+    except backups.BackupError as error:
+        return Check(name, FAIL, f"the newest workspace backup does not restore: {error}", fix)
+    return Check(
+        name,
+        PASS,
+        f"newest whole-database backup {hours:.1f} h old (checksum and contents read); {run['backed_up']} "
+        f"workspaces backed up {run_hours:.1f} h ago; {run['newest']} restored into a scratch schema "
+        f"({sum(counts.values())} rows in {len(counts)} tables, as its manifest says)",
+    )
 
 
 def dns_check(*, resolve: Resolver = _resolve) -> Check:

@@ -45,12 +45,13 @@ from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tenants.clone import schema_clone
+from tenants import clone
 from tenants.models import AuditAction, Domain, Tenant
 from tenants.routing import hosts_forget, tenants_forget
 from tenants.services import audit_record
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 FORMAT = 2
 MANIFEST, PUBLIC_ROWS, TABLES_DIR = "manifest.json", "public.json", "tables"
 DATABASE_PREFIX, WORKSPACES_PREFIX = "database", "workspaces"
+NIGHTLY_RUN = "runs/workspaces.json"  # what the last nightly run of every workspace's backup did
 STAMP = "%Y%m%dT%H%M%S%fZ"
 # Public rows of a workspace that belong to its Stripe customer (unique Stripe ids): a copy made with
 # `--as` gets none of them, so two workspaces never share a customer or a subscription.
@@ -247,14 +249,15 @@ def _repeatable_read():
             cursor.execute("RESET default_transaction_isolation")
 
 
-# Tables of one schema with their copyable columns and identity column: filtered by namespace.
-SCHEMA_TABLES = """
+# Tables of one schema with their copyable columns and identity column, found by their dependency on the
+# namespace (an index), not by scanning pg_class (tenants/clone.py says why).
+SCHEMA_TABLES = f"""
 SELECT c.relname,
        array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0 AND NOT a.attisdropped
                                                         AND a.attgenerated = ''),
        min(a.attname::text) FILTER (WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> '')
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
- WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r'
+ WHERE c.oid IN ({clone.TABLE_OIDS.replace("%(ns)s", "%(schema)s::regnamespace")})
  GROUP BY c.relname ORDER BY c.relname
 """
 
@@ -263,7 +266,7 @@ def _dump_schema(cursor, schema: str, folder: Path) -> dict:
     """Each table of `schema` to `folder/tables/<table>.copy`; returns what the manifest says of them."""
     quote = connection.ops.quote_name
     (folder / TABLES_DIR).mkdir()
-    cursor.execute(SCHEMA_TABLES, [schema])
+    cursor.execute(SCHEMA_TABLES, {"schema": schema})
     tables = {}
     for table, columns, identity in cursor.fetchall():
         qualified = f"{quote(schema)}.{quote(table)}"
@@ -365,8 +368,9 @@ def _public_rows(tenant: Tenant) -> dict:
     return rows
 
 
-def workspace_backup(*, tenant: Tenant, actor: str = "system") -> Backup:
-    """One workspace: its schema's rows and its public rows in one tar with a checksum manifest."""
+def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = True) -> Backup:
+    """One workspace: its schema's rows and its public rows in one tar with a checksum manifest. The nightly
+    run passes audit=False: a scheduled copy changes nothing, and its trail would drown the rest."""
     connection.set_schema_to_public()
     tenant.refresh_from_db()
     _, server = server_version()
@@ -402,9 +406,75 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system") -> Backup:
         size = archive.stat().st_size
         name = _save(f"{prefix}/{created.strftime(STAMP)}.tar", archive)
     expired = _expire(prefix)
-    audit_record(tenant=tenant, actor=actor, action=AuditAction.TENANT_BACKED_UP, details={"backup": name})
+    if audit:
+        audit_record(tenant=tenant, actor=actor, action=AuditAction.TENANT_BACKED_UP, details={"backup": name})
     logger.info("backup: workspace %s to %s (%d expired)", tenant.subdomain, name, len(expired))
     return Backup(name=name, size=size, manifest=manifest)
+
+
+def workspaces_backup_all() -> dict:
+    """Every workspace (closed ones until purged, too), one after the other: the nightly run, so that any
+    workspace can be restored on its own to any of the last BACKUP_KEEP_DAYS nights. A workspace that
+    fails is logged and listed and the others go on. What the run did is stored at NIGHTLY_RUN."""
+    started = timezone.now()
+    backed_up, failed, newest = 0, {}, None
+    for tenant in Tenant.objects.workspaces().order_by("pk").iterator():
+        try:
+            newest = workspace_backup(tenant=tenant, audit=False).name
+            backed_up += 1
+        except Exception as error:  # one workspace's failure must not cost the others their backup
+            connection.set_schema_to_public()
+            failed[tenant.subdomain] = f"{type(error).__name__}: {error}"[:300]
+            logger.error("backup: workspace %s failed: %s", tenant.subdomain, failed[tenant.subdomain])
+    run = {
+        "started_at": started.isoformat(),
+        "finished_at": timezone.now().isoformat(),
+        "backed_up": backed_up,
+        "failed": failed,
+        "newest": newest,
+    }
+    storage = _storage()
+    if storage.exists(NIGHTLY_RUN):
+        storage.delete(NIGHTLY_RUN)
+    storage.save(NIGHTLY_RUN, ContentFile(json.dumps(run, indent=2).encode()))
+    logger.info("backup: %d workspaces backed up, %d failed", backed_up, len(failed))
+    return run
+
+
+def workspaces_backup_last_run() -> dict | None:
+    """What the last nightly run of workspace backups did (workspaces_backup_all), or None."""
+    try:
+        with _storage().open(NIGHTLY_RUN, "rb") as handle:
+            return json.loads(handle.read())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def database_backup_verify() -> dict:
+    """The newest whole-database backup: its checksum against its manifest, and pg_restore reading its table
+    of contents. Returns its manifest; raises BackupError when there is none or it is damaged."""
+    storage = _storage()
+    try:
+        _, files = storage.listdir(DATABASE_PREFIX)
+    except FileNotFoundError:
+        files = []
+    dumps = sorted(name for name in files if name.endswith(".dump") and _stamp_of(name))
+    if not dumps:
+        raise BackupError("no whole-database backup yet")
+    dump = f"{DATABASE_PREFIX}/{dumps[-1]}"
+    try:
+        with storage.open(dump[: -len(".dump")] + ".json", "rb") as handle:
+            manifest = json.loads(handle.read())
+    except (FileNotFoundError, ValueError):
+        raise BackupError(f"{dump} has no readable manifest") from None
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(scratch) / "database.dump"
+        with storage.open(dump, "rb") as source, local.open("wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+        if _sha256(local) != manifest.get("files", {}).get("database.dump", {}).get("sha256"):
+            raise BackupError(f"{dump}: checksum mismatch: the dump is damaged or altered")
+        _run([pg_program("pg_restore"), "--list", str(local)], text=True)
+    return {**manifest, "name": dump}
 
 
 def workspace_backups(*, subdomain: str) -> list[str]:
@@ -483,11 +553,8 @@ def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
     tables = manifest["tables"]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'r'",
-            [settings.TENANT_BASE_SCHEMA],
-        )
-        template_tables = {name for (name,) in cursor.fetchall()}
+        cursor.execute(SCHEMA_TABLES, {"schema": settings.TENANT_BASE_SCHEMA})
+        template_tables = {name for (name, *_) in cursor.fetchall()}
     if template_tables != set(tables):
         raise BackupError(
             f"the backup's tables differ from this release's: {sorted(template_tables ^ set(tables))[:5]}"
@@ -500,7 +567,7 @@ def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
                 for chunk in iter(lambda: rows.read(1 << 16), b""):
                     copy.write(chunk)
 
-    schema_clone(source=settings.TENANT_BASE_SCHEMA, target=target, fill=fill)
+    clone.schema_clone(source=settings.TENANT_BASE_SCHEMA, target=target, fill=fill)
     with connection.cursor() as cursor:
         for table, entry in tables.items():
             sequence = entry.get("sequence")

@@ -1,12 +1,10 @@
 """`manage.py launch_check` (config/launch.py): the seed's launch checklist against this deployment. In the
-test configuration it warns about what a test setup lacks and fails on nothing; a production-like
-configuration passes every item; a broken item fails the run with exit code 1; runs are shown in the admin."""
+test configuration it warns about what a test setup lacks and fails on nothing; a broken item fails the run
+with exit code 1; runs are shown in the admin. A production-like deployment: test_launch_check_production.py."""
 
-import importlib.util
 import json
 import shutil
 import sys
-from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -14,15 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.utils import timezone
-from djstripe.models import WebhookEndpoint
 
 from accounts.models import User
-from billing.webhooks import HANDLED_EVENTS
 from config import launch
 from core.models import LaunchCheckRun
-from tenants.models import Domain, Tenant
-from tests.support.operators import operator_create
+from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +29,6 @@ def _backups_storage(settings, tmp_path):
         "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
     }
     return tmp_path
-
-
-PRODUCTION_HOST = "portal.example.org"
 
 
 def _by_name(results) -> dict[str, launch.Check]:
@@ -53,7 +44,7 @@ def test_in_the_test_configuration_it_warns_and_fails_nothing(settings):
         "TLS",  # no TLS proxy, HSTS or secure cookies (the ask endpoint itself answers right)
         "monitoring",  # no SENTRY_DSN, console logs
         "queue worker",  # no worker runs during tests
-        "backups",  # tenants/backups.py is not there (yet)
+        "backups",  # none made
         "DNS",  # checked in production only
         "stripe",  # no STRIPE_SECRET_KEY
         "email",  # anymail's test backend
@@ -68,85 +59,16 @@ def test_in_the_test_configuration_it_warns_and_fails_nothing(settings):
     assert results["legal pages"].status == launch.PASS
     assert results["load test"].status == launch.PASS
     assert results["DNS"].reason == "checked in production only (APP_ENV=production)"
-    no_backups = {"backups not configured (no backup module yet)", "no whole-database backup yet"}
-    assert results["backups"].reason in no_backups
+    assert results["backups"].reason == "no whole-database backup yet"
     assert "ask endpoint answers correctly" in results["TLS"].reason
     assert results["environment"].reason.startswith("production would refuse:")
 
 
-def _production_like(settings):
-    settings.APP_ENV = "production"
-    settings.IS_PRODUCTION = True
-    settings.DEBUG = False
-    settings.SECRET_KEY = "a" * 20 + "Z9y8X7w6V5u4T3s2R1q0p" + "k" * 20
-    settings.BASE_DOMAIN = PRODUCTION_HOST
-    settings.ALLOWED_HOSTS = [PRODUCTION_HOST, f".{PRODUCTION_HOST}"]
-    settings.SITE_SCHEME = "https"
-    settings.APP_URL = f"https://{PRODUCTION_HOST}"
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.TRUSTED_PROXIES = ["127.0.0.1/32"]
-    settings.SECURE_SSL_REDIRECT = True
-    settings.SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
-    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    settings.SESSION_COOKIE_SECURE = True
-    settings.CSRF_COOKIE_SECURE = True
-    settings.SESSION_COOKIE_NAME = "__Host-sessionid"
-    settings.CSRF_COOKIE_NAME = "__Host-csrftoken"
-    settings.SILENCED_SYSTEM_CHECKS = [*settings.SILENCED_SYSTEM_CHECKS, "security.W021"]
-    settings.SENTRY_DSN = "https://public@sentry.example.org/1"
-    settings.LOG_FORMAT = "json"
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token"}
-    settings.STRIPE_SECRET_KEY = "sk_live_" + "L1veKeyForLaunchCheck0123"
-    settings.STRIPE_LIVE_MODE = True
-    settings.STRIPE_API_BASE = "https://api.stripe.com"
-    WebhookEndpoint.objects.create(
-        id="we_launch",
-        livemode=True,
-        url=f"https://{PRODUCTION_HOST}/stripe/webhook/9b7f1c1e-2b4a-4f51-9a43-1c2d3e4f5a6b/",
-        secret="whsec_launch",
-        api_version=settings.STRIPE_API_VERSION,
-        enabled_events=list(HANDLED_EVENTS),
-        status="enabled",
-        djstripe_uuid="9b7f1c1e-2b4a-4f51-9a43-1c2d3e4f5a6b",
-    )
-    Domain.objects.create(domain=PRODUCTION_HOST, tenant=Tenant.objects.get(schema_name="public"), is_primary=False)
-    operator_create("op@example.org", "correct horse battery staple")
-    with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO procrastinate_workers DEFAULT VALUES")
-
-
-def _resolve(hostname: str) -> list[str]:
-    return ["203.0.113.10"]
-
-
-def test_a_production_like_configuration_passes_every_item(settings, _backups_storage):
-    _production_like(settings)
-    backups_built = importlib.util.find_spec("tenants.backups") is not None
-    if backups_built:
-        stamp = (timezone.now() - timedelta(hours=3)).strftime("%Y%m%dT%H%M%S%fZ")
-        (_backups_storage / "database").mkdir()
-        (_backups_storage / "database" / f"{stamp}.dump").write_bytes(b"PGDMP")
-
-    results = launch.launch_checks_run(resolve=_resolve)
-
-    not_passing = {check.name: (check.status, check.reason) for check in results if check.status != launch.PASS}
-    # Until tenants/backups.py exists (it is being built alongside) that item can only warn.
-    # The caches are built at start-up: without REDIS_URL in the environment they are per-process memory,
-    # which production refuses.
-    without_redis = {"redis", "environment", "check --deploy"}
-    expected = (set() if backups_built else {"backups"}) | (set() if settings.REDIS_URL else without_redis)
-    assert set(not_passing) == expected, not_passing
-    if backups_built:
-        assert _by_name(results)["backups"].reason.startswith("newest whole-database backup 3.0 h old")
-    assert _by_name(results)["DNS"].reason == f"{PRODUCTION_HOST} and *.{PRODUCTION_HOST} -> ['203.0.113.10']"
-
-
 def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(settings):
-    _production_like(settings)
+    production_like(settings)
     settings.DEBUG = True
 
-    results = _by_name(launch.launch_checks_run(resolve=_resolve))
+    results = _by_name(launch.launch_checks_run(resolve=resolve_to_proxy))
 
     assert results["check --deploy"].status == launch.FAIL
     assert "portal.E001" in results["check --deploy"].reason  # config/production.deploy_check is registered
@@ -155,7 +77,7 @@ def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(sett
 
 
 def test_in_production_an_unresolvable_domain_fails(settings):
-    _production_like(settings)
+    production_like(settings)
 
     def unresolvable(hostname):
         raise OSError(f"[Errno -2] Name or service not known: {hostname}")

@@ -304,3 +304,44 @@ def test_the_nightly_job_backs_the_database_up_and_the_dashboard_shows_its_age(b
     assert name.startswith("database/") and made is not None
     row = operator_client.get("/admin/").content.decode().split("Last backup")[1][:200]
     assert "0 h ago" in row and "ops-bad" not in row
+
+
+def test_the_nightly_run_backs_up_every_workspace_and_one_failure_does_not_stop_the_others(
+    backup_dir, two_workspaces
+):
+    alpha, beta = two_workspaces
+    with connection.cursor() as cursor:  # beta's schema is gone: its backup fails
+        cursor.execute(f"ALTER SCHEMA {beta.schema_name} RENAME TO {beta.schema_name}_away")
+    events = AuditEvent.objects.count()
+    try:
+        with pytest.raises(CommandError, match="1 workspace\\(s\\) failed: bkbeta"):
+            call_command("backup_workspace", "--all")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER SCHEMA {beta.schema_name}_away RENAME TO {beta.schema_name}")
+
+    run = backups.workspaces_backup_last_run()
+    assert set(run["failed"]) == {"bkbeta"} and run["backed_up"] >= 1
+    (alpha_backup,) = backups.workspace_backups(subdomain="bkalpha")
+    assert backups.workspace_backups(subdomain="bkbeta") == []
+    assert AuditEvent.objects.count() == events  # scheduled copies are not in the audit trail
+    assert backups.restore_check(alpha_backup)["accounts_user"] == 3
+
+    backups.workspaces_backup_all()  # the next night: beta is back
+    assert backups.workspaces_backup_last_run()["failed"] == {}
+    assert len(backups.workspace_backups(subdomain="bkbeta")) == 1
+
+
+def test_the_newest_database_backup_is_verified_by_checksum_and_contents(backup_dir, two_workspaces):
+    with pytest.raises(backups.BackupError, match="no whole-database backup yet"):
+        backups.database_backup_verify()
+    made = backups.database_backup()
+
+    assert backups.database_backup_verify()["name"] == made.name
+
+    dump = backup_dir / made.name
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    with pytest.raises(backups.BackupError, match="checksum mismatch"):
+        backups.database_backup_verify()

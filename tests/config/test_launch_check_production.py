@@ -1,0 +1,66 @@
+"""launch_check in a complete production-like deployment passes every item, with real backups made and
+test-restored. Backups read in transactions of their own, so these tests commit (committed_db)."""
+
+import tarfile
+
+import pytest
+from django.db import connection
+
+from config import launch
+from tenants import backups
+from tenants.models import Domain
+from tests.conftest import add_member
+from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
+
+
+@pytest.fixture
+def deployment(settings, tmp_path, make_committed_workspace):
+    """Two workspaces, their nightly backups and a whole-database backup in the test's own storage, and
+    production settings; the rows production_like adds are removed afterwards."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    alpha = make_committed_workspace("lcalpha")
+    make_committed_workspace("lcbeta")
+    add_member(alpha, "ann@lcalpha.test")
+    backups.database_backup()
+    backups.workspaces_backup_all()
+    production_like(settings)
+    yield tmp_path
+    connection.set_schema_to_public()
+    Domain.objects.filter(domain=PRODUCTION_HOST).delete()
+
+
+def _not_passing(results) -> dict:
+    return {check.name: (check.status, check.reason) for check in results if check.status != launch.PASS}
+
+
+def test_a_production_like_deployment_passes_every_item(settings, deployment):
+    results = launch.launch_checks_run(resolve=resolve_to_proxy)
+
+    # The caches are built at start-up: without REDIS_URL in the environment they are per-process memory,
+    # which production refuses.
+    expected = set() if settings.REDIS_URL else {"redis", "environment", "check --deploy"}
+    assert set(_not_passing(results)) == expected, _not_passing(results)
+    by_name = {check.name: check for check in results}
+    assert "2 workspaces backed up" in by_name["backups"].reason
+    assert "restored into a scratch schema" in by_name["backups"].reason
+    assert by_name["DNS"].reason == f"{PRODUCTION_HOST} and *.{PRODUCTION_HOST} -> ['203.0.113.10']"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'")
+        assert cursor.fetchone() == (0,)
+
+
+def test_a_damaged_workspace_backup_fails_the_backups_item(settings, deployment):
+    newest = deployment / backups.workspaces_backup_last_run()["newest"]
+    with tarfile.open(newest) as tar:
+        offset = tar.getmember(backups.PUBLIC_ROWS).offset_data + 10
+    data = bytearray(newest.read_bytes())
+    data[offset] ^= 0xFF
+    newest.write_bytes(bytes(data))
+
+    check = launch.backups_check()
+
+    assert check.status == launch.FAIL
+    assert check.reason.startswith("the newest workspace backup does not restore:") and "checksum" in check.reason
