@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import BillingAccount, BillingEvent, Plan, money
+from core import metrics
 from core.health import WORKER_HEARTBEAT_MAX_AGE, migrations_pending
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
@@ -262,6 +263,7 @@ def health_figures(*, now: datetime) -> dict:
         "version": release_detect(),
         "launch_check": last_launch_check(),
         "backup": last_backup(now=now),
+        "errors": metrics.error_rate(hours=24, now=now),
     }
 
 

@@ -17,6 +17,7 @@ import uuid
 import structlog
 from django.utils.functional import empty
 
+from core import metrics
 from core.http import client_ip
 from core.scrub import scrub, scrub_deep
 
@@ -101,6 +102,7 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request.request_id
+            metrics.request_counted(response.status_code)
             logger.info(
                 "request",
                 method=request.method,

@@ -1,0 +1,62 @@
+"""Request and 5xx counters (core/metrics.py), kept by the request-log middleware in the shared cache and
+shown as the error rate on the operators' dashboard."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.utils import timezone
+
+from core import metrics
+from core.logs import RequestLogMiddleware
+
+
+def _serve(status: int) -> None:
+    RequestLogMiddleware(lambda request: HttpResponse(status=status))(RequestFactory().get("/anything/"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_counters():
+    caches["public"].delete_many(
+        [
+            f"{kind}:{(timezone.now() - timedelta(hours=h)).strftime('%Y%m%d%H')}"
+            for kind in (metrics.REQUESTS, metrics.ERRORS)
+            for h in range(30)
+        ]
+    )
+
+
+def test_every_answer_is_counted_and_5xx_as_errors():
+    for status in (200, 302, 404, 429, 500, 503):
+        _serve(status)
+
+    assert metrics.error_rate(hours=24) == {"hours": 24, "requests": 6, "errors": 2, "percent": 33.33}
+
+
+def test_the_rate_covers_the_last_hours_only():
+    now = timezone.now()
+    metrics.request_counted(500, now=now - timedelta(hours=30))  # expired by then, and outside the window
+    metrics.request_counted(500, now=now - timedelta(hours=23))
+    metrics.request_counted(200, now=now)
+
+    assert metrics.error_rate(hours=24, now=now) == {"hours": 24, "requests": 2, "errors": 1, "percent": 50.0}
+    assert metrics.error_rate(hours=1, now=now)["errors"] == 0
+
+
+def test_no_requests_is_no_rate():
+    assert metrics.error_rate(hours=24)["percent"] is None
+
+
+def test_health_probes_are_not_counted(client):
+    assert client.get("/healthz").status_code == 200
+    assert metrics.error_rate(hours=1)["requests"] == 0
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_error_rate(operator_client):
+    _serve(500)
+    page = operator_client.get("/admin/").content.decode()
+    row = page.split("Server errors, 24 h")[1][:400]
+    assert "1 of " in row and "ops-bad" in row
