@@ -1,24 +1,33 @@
 import csv
 import json
+import logging
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.http import HttpResponse
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from billing import reminders
 from billing import services as billing_services
-from billing.models import BillingAccount, Plan
+from billing.models import BillingAccount, Invoice, Plan
 from core.admin_base import ReadOnlyAdmin
 from core.http import client_ip
 from notifications.models import EmailLog
-from tenants import selectors, services
-from tenants.models import AuditEvent, Domain, Tenant
+from tenants import backups, restores, selectors, services
+from tenants.models import AuditAction, AuditEvent, Domain, RestoreRequest, Tenant
+
+logger = logging.getLogger(__name__)
+
+# Rows of each kind on a workspace's page; the full lists are one link away.
+LATEST = 20
 
 
 class TenantActionForm(ActionForm):
@@ -92,33 +101,43 @@ class BillingAccountInline(admin.StackedInline):
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
-class AuditEventInline(admin.TabularInline):
-    model = AuditEvent
-    extra = 0
-    fields = ["created_at", "action", "actor_kind", "actor", "details", "ip_address"]
-    readonly_fields = fields
-    can_delete = False
-    ordering = ["-created_at"]
-    max_num = 0
-    verbose_name_plural = "Audit events"
+class RestoreConfirmForm(forms.Form):
+    """Restoring replaces a workspace's data (or makes a new workspace): the operator types its subdomain,
+    as GitHub asks for a repository's name before deleting it."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    IN_PLACE, COPY = "in_place", "copy"
 
+    backup = forms.CharField(widget=forms.HiddenInput)
+    mode = forms.ChoiceField(choices=[(IN_PLACE, "In place"), (COPY, "As a new workspace")], widget=forms.HiddenInput)
+    as_subdomain = forms.CharField(
+        required=False,
+        max_length=63,
+        label="Subdomain of the new workspace",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    confirm = forms.CharField(
+        max_length=63,
+        label="Type the workspace's subdomain to confirm",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
-class EmailLogInline(admin.TabularInline):
-    model = EmailLog
-    extra = 0
-    fields = ["created_at", "kind", "to", "status", "attempts", "last_error", "sent_at"]
-    readonly_fields = fields
-    can_delete = False
-    ordering = ["-created_at"]
-    max_num = 0
-    show_change_link = True
-    verbose_name_plural = "Emails (the full list: Notifications > Emails)"
+    def __init__(self, *args, subdomain: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subdomain = subdomain
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.subdomain:
+            raise forms.ValidationError(f"Type {self.subdomain} exactly to confirm.")
+        return typed
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == self.COPY and not cleaned.get("as_subdomain"):
+            self.add_error("as_subdomain", "Choose the subdomain of the new workspace.")
+        if cleaned.get("mode") == self.IN_PLACE:
+            cleaned["as_subdomain"] = ""
+        return cleaned
 
 
 class PlanFilter(admin.SimpleListFilter):
@@ -153,7 +172,9 @@ class TenantAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     action_form = TenantActionForm
     actions = ["suspend", "activate", "extend_trial", "trial_end_set", "comp_plan", "comp_lift", "reopen"]
-    inlines = [DomainInline, BillingAccountInline, EmailLogInline, AuditEventInline]
+    inlines = [DomainInline, BillingAccountInline]
+    # The page adds usage, invoices, backups and restores, emails and the audit trail (_workspace_panels).
+    change_form_template = "admin/tenants/tenant/change_form.html"
     # Read-only: every change goes through a service (the actions above) so that it is audited.
     readonly_fields = fields = [
         "business_name",
@@ -182,6 +203,136 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # closing and purging is a service with a grace period, not a delete button
+
+    def get_urls(self):
+        own = [
+            path("<int:object_id>/backup/", self.admin_site.admin_view(self.backup_view), name="tenants_tenant_backup"),
+            path(
+                "<int:object_id>/restore/", self.admin_site.admin_view(self.restore_view), name="tenants_tenant_restore"
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        tenant = self.get_object(request, object_id)
+        if tenant is not None:
+            extra_context = {**(extra_context or {}), **self._workspace_panels(request, tenant)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workspace_panels(self, request, tenant: Tenant) -> dict:
+        """What the workspace's page shows besides its fields: a bounded number of queries, none on other
+        workspaces' schemas."""
+
+        def changelist(model, **params) -> str:
+            return (
+                reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") + "?" + urlencode(params)
+            )
+
+        try:
+            stored = backups.workspace_backup_list(subdomain=tenant.subdomain)
+            backups_error = ""
+        except Exception as error:  # the page stays usable when the backups storage is not
+            logger.exception("could not list the backups of %s", tenant.subdomain)
+            stored, backups_error = [], f"The backups could not be listed: {error}"
+        events = list(AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:LATEST])
+        for event in events:
+            event.details_json = json.dumps(event.details, sort_keys=True)
+        return {
+            "usage": selectors.workspace_usage(tenant),
+            "active_days": selectors.ACTIVE_DAYS,
+            "invoices": Invoice.objects.filter(tenant=tenant).order_by("-created")[:LATEST],
+            "emails": EmailLog.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:LATEST],
+            "events": events,
+            "restore_requests": RestoreRequest.objects.filter(tenant_id=tenant.pk)[:LATEST],
+            "backups": stored,
+            "backups_error": backups_error,
+            "backup_keep_days": settings.BACKUP_KEEP_DAYS,
+            "failed_statuses": selectors.EMAIL_FAILURES,
+            "can_restore": restores.restore_allowed(request.user),
+            "can_back_up": self.has_change_permission(request, tenant),
+            "latest": LATEST,
+            "links": {
+                "invoices": changelist(Invoice, tenant__id__exact=tenant.pk),
+                "emails": changelist(EmailLog, tenant__id__exact=tenant.pk),
+                "email_failures": changelist(
+                    EmailLog, tenant__id__exact=tenant.pk, status__in=",".join(selectors.EMAIL_FAILURES)
+                ),
+                "exports": changelist(
+                    AuditEvent, tenant__id__exact=tenant.pk, action__exact=AuditAction.TENANT_EXPORTED
+                ),
+                "events": changelist(AuditEvent, tenant__id__exact=tenant.pk),
+                "restores": changelist(RestoreRequest, tenant_id=tenant.pk),
+            },
+        }
+
+    def _workspace_or_404(self, request, object_id) -> Tenant:
+        tenant = self.get_object(request, object_id)
+        if tenant is None:
+            raise Http404("No such workspace.")
+        return tenant
+
+    def _back_to(self, tenant: Tenant, anchor: str = "") -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:tenants_tenant_change", args=[tenant.pk]) + anchor)
+
+    def backup_view(self, request, object_id):
+        """ "Back up now": queued for the worker (a workspace's backup takes a while)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        tenant = self._workspace_or_404(request, object_id)
+        if not self.has_change_permission(request, tenant):
+            raise PermissionDenied
+        if restores.workspace_backup_queue(tenant=tenant, actor=request.user.email):
+            self.message_user(
+                request, f"Backup of {tenant.subdomain} queued: it is listed here once made.", messages.SUCCESS
+            )
+        else:
+            self.message_user(request, f"A backup of {tenant.subdomain} is already queued.", messages.WARNING)
+        return self._back_to(tenant, "#backups")
+
+    def restore_view(self, request, object_id):
+        """The confirmation page of a restore (GET), and the request itself (POST): queued for the worker."""
+        tenant = self._workspace_or_404(request, object_id)
+        if not restores.restore_allowed(request.user):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        mode = RestoreConfirmForm.COPY if (data or request.GET).get("mode") == RestoreConfirmForm.COPY else "in_place"
+        name = (data or request.GET).get("backup", "")
+        backup = next((b for b in backups.workspace_backup_list(subdomain=tenant.subdomain) if b.name == name), None)
+        if backup is None:
+            raise Http404("No such backup of this workspace.")
+        form = RestoreConfirmForm(data, subdomain=tenant.subdomain, initial={"backup": name, "mode": mode})
+        if data is not None and form.is_valid():
+            try:
+                restores.restore_request_create(
+                    tenant=tenant,
+                    backup=backup.name,
+                    as_subdomain=form.cleaned_data["as_subdomain"],
+                    requested_by=request.user.email,
+                    ip_address=client_ip(request),
+                )
+            except restores.RestoreRefused as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    f"Restore of {tenant.subdomain} from the backup of {date_format(backup.made_at, 'j M Y H:i')} "
+                    "queued: its progress shows below.",
+                    messages.SUCCESS,
+                )
+                return self._back_to(tenant, "#restores")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": tenant,
+            "title": f"Restore {tenant.subdomain}" + (" as a new workspace" if mode == RestoreConfirmForm.COPY else ""),
+            "form": form,
+            "backup": backup,
+            "as_new": mode == RestoreConfirmForm.COPY,
+            "base_domain": settings.BASE_DOMAIN,
+        }
+        return TemplateResponse(
+            request, "admin/tenants/tenant/restore_confirm.html", context, status=400 if form.errors else 200
+        )
 
     def _plan(self, tenant):
         return tenant.plan_object if hasattr(tenant, "plan_object") else Plan.objects.filter(slug=tenant.plan).first()
@@ -360,3 +511,43 @@ class AuditEventAdmin(ReadOnlyAdmin):
 def _csv_safe(value: str) -> str:
     """A cell a spreadsheet will not run as a formula (=, +, -, @ at the start: CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@admin.register(RestoreRequest)
+class RestoreRequestAdmin(ReadOnlyAdmin):
+    """Operators' restores, requested on a workspace's page and run by the worker."""
+
+    list_display = ["created_at", "tenant", "backup", "mode", "status", "step", "result", "requested_by", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["tenant__subdomain", "as_subdomain", "backup", "requested_by"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"
+    fields = [
+        "tenant",
+        "backup",
+        "mode",
+        "requested_by",
+        "status",
+        "progress",
+        "result",
+        "restored_workspace",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Restored")
+    def mode(self, restore: RestoreRequest) -> str:
+        return f"as {restore.as_subdomain}" if restore.as_subdomain else "in place"
+
+    @admin.display(description="Progress")
+    def step(self, restore: RestoreRequest) -> str:
+        return restore.progress.splitlines()[-1] if restore.progress else "-"
+
+    @admin.display(description="Restored workspace")
+    def restored_workspace(self, restore: RestoreRequest):
+        if restore.restored_tenant_id is None:
+            return "-"
+        url = reverse("admin:tenants_tenant_change", args=[restore.restored_tenant_id])
+        return format_html('<a href="{}">{}</a>', url, restore.as_subdomain or restore.tenant.subdomain)

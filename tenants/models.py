@@ -138,6 +138,7 @@ class AuditAction(models.TextChoices):
     TENANT_REOPENED = "tenant.reopened", "Workspace reopened"
     TENANT_PURGED = "tenant.purged", "Workspace purged"
     TENANT_BACKED_UP = "tenant.backed_up", "Workspace backed up"
+    TENANT_RESTORE_REQUESTED = "tenant.restore_requested", "Restore from a backup requested"
     TENANT_RESTORED = "tenant.restored", "Workspace restored from a backup"
     MEMBER_INVITED = "member.invited", "Member invited"
     MEMBER_INVITATION_RESENT = "member.invitation_resent", "Invitation sent again"
@@ -193,3 +194,61 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.tenant_label} by {self.actor}"
+
+
+class RestoreRequest(models.Model):
+    """An operator's request to restore a workspace from one of its backups, run by the worker
+    (tenants.restore_workspace), with the restore's progress and outcome for the admin.
+
+    The link to Tenant is a ForeignObject over a plain id column, not a ForeignKey, on purpose: a workspace
+    backup carries every public row with a ForeignKey to Tenant as the workspace's own data (tenants/backups.py),
+    and a restore in place puts those rows back as they were in the backup. These requests are the operators'
+    record about the workspace (the running one among them): a restore must neither rewind nor copy them."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    PENDING = (Status.QUEUED, Status.RUNNING)
+
+    tenant_id = models.BigIntegerField()
+    tenant = models.ForeignObject(
+        Tenant,
+        on_delete=models.CASCADE,
+        from_fields=["tenant_id"],
+        to_fields=["id"],
+        related_name="restore_requests",
+        verbose_name="workspace",
+    )
+    backup = models.CharField(max_length=255, help_text="Its name in the backups storage.")
+    as_subdomain = models.CharField(max_length=63, blank=True, help_text="Empty: restored in place.")
+    requested_by = models.CharField(max_length=254, help_text="The operator's email.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.TextField(blank=True, help_text="The restore's steps so far, one a line.")
+    result = models.TextField(blank=True)
+    # The workspace the restore produced (the same one, or the new one): an id only, as it may be purged.
+    restored_tenant_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant_id", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_pending_restore_per_workspace",
+            )
+        ]
+        permissions = [("restore_workspace", "Can restore a workspace from a backup")]
+
+    def __str__(self) -> str:
+        return f"restore of {self.backup}"
+
+    @property
+    def in_place(self) -> bool:
+        return not self.as_subdomain

@@ -1,10 +1,12 @@
-"""Background work on workspaces: the spare pool, the nightly backup and the purge of closed workspaces."""
+"""Background work on workspaces: the spare pool, the nightly backup, the purge of closed workspaces, and the
+operators' backups and restores of one workspace (tenants/restores.py)."""
 
 import logging
 
 from procrastinate.contrib.django import app
 
-from tenants import backups, pool, services
+from tenants import backups, pool, restores, services
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +46,15 @@ def backup_daily(timestamp: int) -> str:
         logger.error("the daily backup failed: %s", error)
         raise
     return backup.name
+
+
+@app.task(name=restores.BACKUP_TASK, queue="maintenance")
+def backup_workspace(tenant_id: int, actor: str) -> str:
+    """An operator's "Back up now" in the admin."""
+    return backups.workspace_backup(tenant=Tenant.objects.workspaces().get(pk=tenant_id), actor=actor).name
+
+
+@app.task(name=restores.RESTORE_TASK, queue="maintenance")
+def restore_workspace(request_id: int) -> str:
+    """An operator's restore request from the admin; its outcome is on the request (RestoreRequest)."""
+    return restores.restore_request_run(request_id=request_id).status
