@@ -354,6 +354,50 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 
 # Backups: a run deletes backups of the same kind (the whole database, or that workspace) older than this.
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
+# Where backups go (STORAGES["backups"]): BACKUP_DIR on this machine, or with BACKUP_S3_BUCKET an S3-compatible
+# bucket (AWS, MinIO, Ceph, R2, ...) through django-storages. Retention stays ours (by the time in each name).
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+_backup_s3_options = {
+    "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default=""),  # unset: AWS itself
+    "region_name": env.str("BACKUP_S3_REGION", default=""),
+    "location": env.str("BACKUP_S3_PREFIX", default="").strip("/"),
+    # Unset: boto3's own chain (AWS_* variables, a profile, the instance's or the task's role).
+    "access_key": env.str("BACKUP_S3_ACCESS_KEY_ID", default=""),
+    "secret_key": env.str("BACKUP_S3_SECRET_ACCESS_KEY", default=""),
+}
+BACKUP_S3_SSE = env.str("BACKUP_S3_SSE", default="")
+if not BACKUP_S3_BUCKET and (any(_backup_s3_options.values()) or BACKUP_S3_SSE):
+    raise production.ImproperlyConfigured(
+        "BACKUP_S3_* variables are set without BACKUP_S3_BUCKET: backups would stay on this machine's disk."
+    )
+if BACKUP_S3_SSE not in ("", "AES256", "aws:kms"):
+    raise production.ImproperlyConfigured(f"BACKUP_S3_SSE must be AES256 or aws:kms, not {BACKUP_S3_SSE!r}.")
+if BACKUP_S3_BUCKET:
+    from botocore.config import Config as BotoConfig
+
+    _backups_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **{option: value for option, value in _backup_s3_options.items() if value},
+            "bucket_name": BACKUP_S3_BUCKET,
+            # No ACL header: objects are as private as the bucket (buckets with ACLs disabled refuse one).
+            "default_acl": None,
+            # Never replace an object, as on the local disk (names carry microseconds: this costs one HEAD).
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": BACKUP_S3_SSE} if BACKUP_S3_SSE else {},
+            # A backup read for a restore spills to a temporary file past this instead of staying in memory.
+            "max_memory_size": 64 * 1024 * 1024,
+            # An unreachable endpoint fails within seconds, not after boto3's default minute per attempt.
+            "client_config": BotoConfig(
+                connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 3}
+            ),
+        },
+    }
+else:
+    _backups_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")},
+    }
 # Directory of pg_dump, pg_restore and psql; empty: the binaries matching the server's major version.
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
@@ -374,11 +418,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Backups (tenants/backups.py) go through this storage: a local directory now, S3 later, same services.
-    "backups": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")},
-    },
+    # Backups (tenants/backups.py) go through this storage: BACKUP_DIR, or an S3 bucket (see Backups above).
+    "backups": _backups_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
