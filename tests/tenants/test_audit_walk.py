@@ -33,7 +33,7 @@ from billing import services as billing
 from billing import webhooks
 from billing.fake_stripe import customer_object, event_object, invoice_object, sign, subscription_object
 from billing.models import BillingAccount, Invoice, Plan
-from tenants import backups, export
+from tenants import backups, export, restores
 from tenants import services as tenants
 from tenants.models import ActorKind, AuditAction, AuditEvent, Tenant
 from tests.conftest import PASSWORD, add_member, host_client
@@ -43,7 +43,7 @@ IP = "203.0.113.9"
 OPERATOR = "op@example.com"
 
 # Modules outside services.py whose public functions change workspaces.
-EXTRA_MODULES = ["tenants.backups", "tenants.export", "billing.webhooks"]
+EXTRA_MODULES = ["tenants.backups", "tenants.restores", "tenants.export", "billing.webhooks"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,11 @@ EXPECTED: dict[str, frozenset[AuditAction] | NotAudited | CoveredBy] = {
     "notifications.services.delivery_event_apply": NotAudited(
         "the provider's bounce or complaint suppresses an address for all workspaces (Suppression row)"
     ),
+    # tenants.restores: the operators' backup and restore from the admin, run by the worker
+    "tenants.restores.restore_allowed": NotAudited("read only: a permission check"),
+    "tenants.restores.workspace_backup_queue": NotAudited("queues a job; the backup it runs writes TENANT_BACKED_UP"),
+    "tenants.restores.restore_request_create": writes(AuditAction.TENANT_RESTORE_REQUESTED),
+    "tenants.restores.restore_request_run": writes(AuditAction.TENANT_RESTORED),
     # tenants.export
     "tenants.export.audit_for_owners": NotAudited("read only"),
     "tenants.export.tenant_export": writes(AuditAction.TENANT_EXPORTED),
@@ -772,6 +777,33 @@ def _restore(world):
     tenant = world.request.getfixturevalue("make_committed_workspace")("walkrestore")
     backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
     return Act(tenant, lambda: backups.workspace_restore(backup=backup.name, actor=OPERATOR))
+
+
+@scenario(
+    "tenants.restores.restore_request_create",
+    (AuditAction.TENANT_RESTORE_REQUESTED, ActorKind.OPERATOR),
+    ip=IP,
+    committed=True,
+)
+def _restore_request(world):
+    _backup_storage(world)
+    tenant = world.request.getfixturevalue("make_committed_workspace")("walkrequest")
+    backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+    return Act(
+        tenant,
+        lambda: restores.restore_request_create(
+            tenant=tenant, backup=backup.name, requested_by=OPERATOR, ip_address=IP
+        ),
+    )
+
+
+@scenario("tenants.restores.restore_request_run", (AuditAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
+def _restore_run(world):
+    _backup_storage(world)
+    tenant = world.request.getfixturevalue("make_committed_workspace")("walkrun")
+    backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+    request = restores.restore_request_create(tenant=tenant, backup=backup.name, requested_by=OPERATOR)
+    return Act(tenant, lambda: restores.restore_request_run(request_id=request.pk))
 
 
 # The tests
