@@ -351,6 +351,8 @@ class FakeStripeAPI:
     def _get(self, path: str, params: dict) -> tuple[int, dict]:
         if path == "/v1/account":
             return 200, ACCOUNT
+        if path == "/v1/webhook_endpoints":
+            return 200, _list(path, self.webhook_endpoints())
         if path.startswith("/v1/products/") and path.endswith("/features"):
             return 200, _list(path, [])
         if path == "/v1/checkout/sessions":

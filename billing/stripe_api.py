@@ -155,6 +155,16 @@ def subscriptions_of(customer_id: str) -> list[dict]:
     return sorted(page["data"], key=lambda sub: sub.get("created") or 0, reverse=True)
 
 
+def account_get() -> dict:
+    """The Stripe account the secret key belongs to (Stripe refuses an unknown or revoked key: StripeRefused)."""
+    return _call(stripe.Account.retrieve)
+
+
+def webhook_endpoints_list() -> list[dict]:
+    """The account's webhook endpoints in the key's mode (Stripe allows 16 per account: one page)."""
+    return list(_call(stripe.WebhookEndpoint.list, limit=100)["data"])
+
+
 def invoice_get(invoice_id: str) -> dict:
     # Discounts expanded: dj-stripe's mirror expects objects there, not ids.
     return _call(stripe.Invoice.retrieve, id=invoice_id, expand=["discounts"])

@@ -32,9 +32,10 @@ from djstripe.models import WebhookEndpoint
 
 from accounts.models import User
 from billing import stripe_api
+from billing.stripe_api import BillingUnavailable
 from billing.webhooks import HANDLED_EVENTS
 from config.production import unsafe_settings_problems
-from core import health
+from core import health, sentry
 from core.models import LaunchCheckRun
 from legal.documents import current_documents
 from tenants import backups, migrator, selectors
@@ -170,7 +171,10 @@ def monitoring_check() -> Check:
     if problems:
         return Check(name, _unfinished(), "; ".join(problems), "Set SENTRY_DSN and LOG_FORMAT=json.")
     host = urlsplit(settings.SENTRY_DSN).hostname
-    return Check(name, PASS, f"Sentry at {host} (not contacted); JSON logs")
+    problem = sentry.dsn_probe(settings.SENTRY_DSN)
+    if problem:
+        return Check(name, FAIL, f"Sentry at {host} did not accept a probe: {problem}", "Check SENTRY_DSN.")
+    return Check(name, PASS, f"Sentry at {host} accepted a probe; JSON logs")
 
 
 def redis_check() -> Check:
@@ -262,8 +266,8 @@ def dns_check(*, resolve: Resolver = _resolve) -> Check:
 
 
 def stripe_check() -> Check:
-    """The key's shape, the mode, and this site's webhook endpoint with the handled events. Stripe's API is
-    not called: whether Stripe accepts the key is seen at the first Checkout (or `stripe_setup`)."""
+    """The key's shape and mode, then Stripe itself: the key opens the account, and Stripe has a webhook
+    endpoint at this site with every handled event, whose signing secret dj-stripe holds."""
     name = "stripe"
     if not stripe_api.configured():
         return Check(name, WARN, "billing is not configured (no STRIPE_SECRET_KEY)", "Set the Stripe keys.")
@@ -276,17 +280,28 @@ def stripe_check() -> Check:
     if (match.group(1) == "live") != settings.STRIPE_LIVE_MODE:
         return Check(name, FAIL, f"a {match.group(1)} key but STRIPE_LIVE_MODE={settings.STRIPE_LIVE_MODE}")
     fix = "Run manage.py stripe_setup (--replace if the endpoint points elsewhere)."
-    endpoint = WebhookEndpoint.objects.filter(livemode=settings.STRIPE_LIVE_MODE).first()
-    if endpoint is None:
-        return Check(name, _unfinished(), "no webhook endpoint stored for this mode", fix)
-    if urlsplit(endpoint.url).hostname != settings.BASE_DOMAIN:
-        return Check(name, _unfinished(), f"the webhook endpoint points at {endpoint.url}", fix)
-    missing = sorted(set(HANDLED_EVENTS) - set(endpoint.enabled_events or []))
-    if missing and "*" not in (endpoint.enabled_events or []):
+    try:
+        account = stripe_api.account_get()
+        endpoints = stripe_api.webhook_endpoints_list()
+    except BillingUnavailable as error:
+        return Check(name, FAIL, f"Stripe refused the key or cannot be reached: {error}"[:300], "Check the key.")
+    ours = [
+        endpoint
+        for endpoint in endpoints
+        if urlsplit(endpoint.get("url") or "").hostname == settings.BASE_DOMAIN and endpoint.get("status") == "enabled"
+    ]
+    if not ours:
+        return Check(name, _unfinished(), f"Stripe has no enabled webhook endpoint at {settings.BASE_DOMAIN}", fix)
+    endpoint = ours[0]
+    enabled = set(endpoint.get("enabled_events") or [])
+    missing = sorted(set(HANDLED_EVENTS) - enabled)
+    if missing and "*" not in enabled:
         return Check(name, _unfinished(), f"the webhook endpoint misses {', '.join(missing)}", fix)
+    if not WebhookEndpoint.objects.filter(id=endpoint["id"]).exclude(secret="").exists():
+        return Check(name, FAIL, f"no signing secret stored for {endpoint['id']}: its events would be refused", fix)
     if match.group(1) == "test":
         return Check(name, _unfinished(), "a test key: no real payments", "Set the live key and STRIPE_LIVE_MODE=true.")
-    return Check(name, PASS, f"live key; webhook endpoint {endpoint.id} at {endpoint.url} (Stripe not contacted)")
+    return Check(name, PASS, f"live key of {account.get('id')}; webhook endpoint {endpoint['id']} at {endpoint['url']}")
 
 
 def email_check() -> Check:

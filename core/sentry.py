@@ -7,11 +7,15 @@ failure at ERROR with its exception, which the logging integration turns into an
 be retried are logged at INFO: breadcrumbs). Everything sent goes through `core.scrub.scrub_deep`, once.
 """
 
+import json
 import logging
 import re
+import time
 import tomllib
+import urllib.error
+import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import sentry_sdk
 from django.core.exceptions import MiddlewareNotUsed
@@ -176,3 +180,42 @@ def _user_processor(request, schema_name: str):
         return event
 
     return add_user
+
+
+def dsn_probe(dsn: str, *, timeout: float = 5.0) -> str:
+    """Send Sentry an empty client report (an envelope sentry-sdk itself sends; it creates no issue) with
+    the DSN's key: "" when Sentry accepts it, else why not (unreachable, or a 4xx for a wrong key or
+    project). For launch_check."""
+    parts = urlsplit(dsn)
+    prefix, _, project = parts.path.rstrip("/").rpartition("/")
+    if not (parts.scheme and parts.hostname and parts.username and project):
+        return "the DSN is not of the form https://<key>@<host>/<project>"
+    port = f":{parts.port}" if parts.port else ""
+    url = f"{parts.scheme}://{parts.hostname}{port}{prefix}/api/{project}/envelope/"
+    now = time.time()
+    envelope = b"\n".join(
+        json.dumps(item).encode()
+        for item in (
+            {"dsn": dsn, "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))},
+            {"type": "client_report"},
+            {"timestamp": now, "discarded_events": []},
+        )
+    )
+    request = urllib.request.Request(
+        url,
+        data=envelope,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-sentry-envelope",
+            "X-Sentry-Auth": (
+                f"Sentry sentry_version=7, sentry_key={parts.username}, sentry_client=portal-launch-check/1"
+            ),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the operator's DSN)
+            return "" if 200 <= response.status < 300 else f"HTTP {response.status}"
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code} {error.reason}"
+    except (urllib.error.URLError, OSError) as error:
+        return f"unreachable: {getattr(error, 'reason', error)}"

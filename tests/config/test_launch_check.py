@@ -17,6 +17,7 @@ from accounts.models import User
 from config import launch
 from core.models import LaunchCheckRun
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
+from tests.support.sentry import EnvelopeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +65,14 @@ def test_in_the_test_configuration_it_warns_and_fails_nothing(settings):
     assert results["environment"].reason.startswith("production would refuse:")
 
 
-def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(settings):
-    production_like(settings)
+@pytest.fixture
+def sentry_dsn():
+    with EnvelopeServer() as server:
+        yield server.dsn
+
+
+def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(settings, fake_stripe, sentry_dsn):
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry_dsn)
     settings.DEBUG = True
 
     results = _by_name(launch.launch_checks_run(resolve=resolve_to_proxy))
@@ -76,8 +83,8 @@ def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(sett
     assert results["environment"].reason.startswith("DEBUG must be off")
 
 
-def test_in_production_an_unresolvable_domain_fails(settings):
-    production_like(settings)
+def test_in_production_an_unresolvable_domain_fails(settings, fake_stripe, sentry_dsn):
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry_dsn)
 
     def unresolvable(hostname):
         raise OSError(f"[Errno -2] Name or service not known: {hostname}")

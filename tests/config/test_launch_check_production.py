@@ -11,10 +11,17 @@ from tenants import backups
 from tenants.models import Domain
 from tests.conftest import add_member
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
+from tests.support.sentry import EnvelopeServer
 
 
 @pytest.fixture
-def deployment(settings, tmp_path, make_committed_workspace):
+def sentry():
+    with EnvelopeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def deployment(settings, tmp_path, make_committed_workspace, fake_stripe, sentry):
     """Two workspaces, their nightly backups and a whole-database backup in the test's own storage, and
     production settings; the rows production_like adds are removed afterwards."""
     settings.STORAGES = {
@@ -26,7 +33,7 @@ def deployment(settings, tmp_path, make_committed_workspace):
     add_member(alpha, "ann@lcalpha.test")
     backups.database_backup()
     backups.workspaces_backup_all()
-    production_like(settings)
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
     yield tmp_path
     connection.set_schema_to_public()
     Domain.objects.filter(domain=PRODUCTION_HOST).delete()
@@ -36,7 +43,7 @@ def _not_passing(results) -> dict:
     return {check.name: (check.status, check.reason) for check in results if check.status != launch.PASS}
 
 
-def test_a_production_like_deployment_passes_every_item(settings, deployment):
+def test_a_production_like_deployment_passes_every_item(settings, deployment, fake_stripe, sentry):
     results = launch.launch_checks_run(resolve=resolve_to_proxy)
 
     # The caches are built at start-up: without REDIS_URL in the environment they are per-process memory,
@@ -46,6 +53,11 @@ def test_a_production_like_deployment_passes_every_item(settings, deployment):
     by_name = {check.name: check for check in results}
     assert "2 workspaces backed up" in by_name["backups"].reason
     assert "restored into a scratch schema" in by_name["backups"].reason
+    assert by_name["stripe"].reason.startswith("live key of acct_portal_test; webhook endpoint we_launch")
+    assert fake_stripe.calls("GET", "/v1/account") and fake_stripe.calls("GET", "/v1/webhook_endpoints")
+    assert by_name["monitoring"].reason.endswith("accepted a probe; JSON logs")
+    assert sentry.paths == ["/api/1/envelope/"] and b'"type": "client_report"' in sentry.envelopes[0]
+    assert not sentry.events()  # the probe made no issue
     assert by_name["DNS"].reason == f"{PRODUCTION_HOST} and *.{PRODUCTION_HOST} -> ['203.0.113.10']"
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%'")
@@ -64,3 +76,20 @@ def test_a_damaged_workspace_backup_fails_the_backups_item(settings, deployment)
 
     assert check.status == launch.FAIL
     assert check.reason.startswith("the newest workspace backup does not restore:") and "checksum" in check.reason
+
+
+def test_stripe_that_refuses_or_lacks_the_endpoint_and_a_wrong_sentry_dsn_fail(settings, deployment, fake_stripe):
+    fake_stripe.objects.pop("we_launch")
+    check = launch.stripe_check()
+    assert check.status == launch.FAIL
+    assert check.reason == f"Stripe has no enabled webhook endpoint at {PRODUCTION_HOST}"
+
+    fake_stripe.down = True
+    check = launch.stripe_check()
+    assert check.status == launch.FAIL and check.reason.startswith("Stripe refused the key or cannot be reached")
+
+    with EnvelopeServer() as closed:
+        dsn = closed.dsn
+    settings.SENTRY_DSN = dsn  # nothing listens there any more
+    check = launch.monitoring_check()
+    assert check.status == launch.FAIL and "did not accept a probe: unreachable" in check.reason

@@ -10,8 +10,9 @@ from tests.support.operators import operator_create
 PRODUCTION_HOST = "portal.example.org"
 
 
-def production_like(settings) -> None:
-    """Settings and rows of a complete production deployment (its services stood in for by the test's)."""
+def production_like(settings, *, stripe, sentry_dsn: str) -> None:
+    """Settings and rows of a complete production deployment. Its services are the test's: `stripe` is the
+    fake_stripe fixture (Stripe's wire format), `sentry_dsn` an EnvelopeServer's (tests/support/sentry.py)."""
     settings.APP_ENV = "production"
     settings.IS_PRODUCTION = True
     settings.DEBUG = False
@@ -30,13 +31,23 @@ def production_like(settings) -> None:
     settings.SESSION_COOKIE_NAME = "__Host-sessionid"
     settings.CSRF_COOKIE_NAME = "__Host-csrftoken"
     settings.SILENCED_SYSTEM_CHECKS = [*settings.SILENCED_SYSTEM_CHECKS, "security.W021"]
-    settings.SENTRY_DSN = "https://public@sentry.example.org/1"
+    settings.SENTRY_DSN = sentry_dsn
     settings.LOG_FORMAT = "json"
     settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token"}
     settings.STRIPE_SECRET_KEY = "sk_live_" + "L1veKeyForLaunchCheck0123"
     settings.STRIPE_LIVE_MODE = True
     settings.STRIPE_API_BASE = "https://api.stripe.com"
+    stripe.put(
+        {
+            "id": "we_launch",
+            "object": "webhook_endpoint",
+            "url": f"https://{PRODUCTION_HOST}/stripe/webhook/9b7f1c1e-2b4a-4f51-9a43-1c2d3e4f5a6b/",
+            "status": "enabled",
+            "livemode": True,
+            "enabled_events": list(HANDLED_EVENTS),
+        }
+    )
     WebhookEndpoint.objects.create(
         id="we_launch",
         livemode=True,
