@@ -29,8 +29,8 @@ from djstripe.models import WebhookEndpoint
 
 from accounts import services as accounts
 from accounts.models import EmailChange, Invitation, User
+from billing import reminders, webhooks
 from billing import services as billing
-from billing import webhooks
 from billing.fake_stripe import customer_object, event_object, invoice_object, sign, subscription_object
 from billing.models import BillingAccount, Invoice, Plan
 from tenants import backups, export, restores
@@ -43,7 +43,7 @@ IP = "203.0.113.9"
 OPERATOR = "op@example.com"
 
 # Modules outside services.py whose public functions change workspaces.
-EXTRA_MODULES = ["tenants.backups", "tenants.restores", "tenants.export", "billing.webhooks"]
+EXTRA_MODULES = ["tenants.backups", "tenants.restores", "tenants.export", "billing.webhooks", "billing.reminders"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,14 @@ EXPECTED: dict[str, frozenset[AuditAction] | NotAudited | CoveredBy] = {
         AuditAction.BILLING_INVOICE_PAID,
     ),
     "billing.webhooks.event_process": writes(AuditAction.BILLING_SUBSCRIPTION_CHANGED),
+    # billing.reminders: trial reminders, and the operators' trial changes that re-arm them
+    "billing.reminders.reminder_kind": NotAudited("read only"),
+    "billing.reminders.occasion_of": NotAudited("read only"),
+    "billing.reminders.reminders_due": NotAudited("read only"),
+    "billing.reminders.reminders_send": NotAudited("queues reminder emails (email log, notices)"),
+    "billing.reminders.reminders_check_soon": NotAudited("queues a check"),
+    "billing.reminders.trial_extend": writes(AuditAction.TENANT_TRIAL_EXTENDED),
+    "billing.reminders.trial_end_set": writes(AuditAction.TENANT_TRIAL_END_SET),
     # legal.services sits below tenants: its caller audits the acceptance.
     "legal.services.acceptance_record_current": NotAudited(
         "legal sits below tenants; its caller, workspace_signup, writes LEGAL_ACCEPTED"
@@ -659,6 +667,18 @@ def _reconcile(world):
     tenant = world.workspace()
     world.subscription(world.customer(tenant))  # a webhook that never reached us
     return Act(tenant, lambda: billing.billing_reconcile())
+
+
+@scenario("billing.reminders.trial_extend", (AuditAction.TENANT_TRIAL_EXTENDED, ActorKind.OPERATOR), ip=IP)
+def _reminders_trial_extend(world):
+    tenant = world.workspace()
+    return Act(tenant, lambda: reminders.trial_extend(tenant=tenant, days=7, actor=OPERATOR, ip_address=IP))
+
+
+@scenario("billing.reminders.trial_end_set", (AuditAction.TENANT_TRIAL_END_SET, ActorKind.OPERATOR), ip=IP)
+def _reminders_trial_end_set(world):
+    tenant = world.workspace()
+    return Act(tenant, lambda: reminders.trial_end_set(tenant=tenant, days=3, actor=OPERATOR, ip_address=IP))
 
 
 # billing.webhooks: signed deliveries to the webhook URL
