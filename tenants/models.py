@@ -252,3 +252,7 @@ class RestoreRequest(models.Model):
     @property
     def in_place(self) -> bool:
         return not self.as_subdomain
+
+    @property
+    def backup_filename(self) -> str:
+        return self.backup.rsplit("/", 1)[-1]

@@ -102,8 +102,12 @@ def restore_request_run(*, request_id: int) -> RestoreRequest:
     except Exception:
         _finish(request_id, RestoreRequest.Status.FAILED, result=UNEXPECTED_FAILURE)
         raise
-    result = f"Restored {restored.subdomain} from {request.backup}."
-    return _finish(request_id, RestoreRequest.Status.SUCCEEDED, result=result, restored_tenant_id=restored.pk)
+    return _finish(
+        request_id,
+        RestoreRequest.Status.SUCCEEDED,
+        result=f"Restored into {restored.subdomain}.",
+        restored_tenant_id=restored.pk,
+    )
 
 
 def _finish(request_id: int, status: str, **fields) -> RestoreRequest:

@@ -314,7 +314,7 @@ def test_restore_in_place_from_the_admin(committed_operator, committed_pair, bac
     jobs_run()
     request.refresh_from_db()
     assert request.status == "succeeded", request.result
-    assert request.result == f"Restored wsalpha from {name}."
+    assert request.result == "Restored into wsalpha."
     assert request.restored_tenant_id == alpha.pk and request.started_at <= request.finished_at
     steps = [line.split(" ", 1)[1] for line in request.progress.splitlines()]
     assert steps[0] == "checking the archive" and steps[-1] == "switching the workspace to the restored data"
