@@ -245,6 +245,44 @@ def test_a_second_restore_while_one_is_queued_is_refused(operator_client, make_w
     assert "Queued" in page and name in page
 
 
+def test_the_restore_requests_list_is_read_only_and_filters_by_status_and_workspace(
+    operator_client, make_workspace, backup_dir
+):
+    alpha, beta = make_workspace("alpha"), make_workspace("beta")
+    done = RestoreRequest.objects.create(tenant_id=alpha.pk, backup=fake_backup(alpha), requested_by="op@example.com")
+    RestoreRequest.objects.filter(pk=done.pk).update(status="succeeded")
+    waiting = RestoreRequest.objects.create(tenant_id=beta.pk, backup=fake_backup(beta), requested_by="op@example.com")
+
+    def listed(query) -> set[int]:
+        response = operator_client.get("/admin/tenants/restorerequest/", query)
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list}
+
+    assert listed({}) == {done.pk, waiting.pk}
+    assert listed({"status__exact": "queued"}) == {waiting.pk}
+    assert listed({"tenant_id": alpha.pk}) == {done.pk}
+    assert operator_client.get(f"/admin/tenants/restorerequest/{done.pk}/change/").status_code == 200
+    assert operator_client.get("/admin/tenants/restorerequest/add/").status_code == 403
+    assert operator_client.post(f"/admin/tenants/restorerequest/{done.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_an_unexpected_error_fails_the_request_and_is_raised_for_the_job(make_workspace, monkeypatch):
+    alpha = make_workspace("alpha")
+    request = RestoreRequest.objects.create(tenant_id=alpha.pk, backup="workspaces/alpha/x.tar", requested_by="op")
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(backups, "workspace_restore", broken)
+    with pytest.raises(RuntimeError):
+        restores.restore_request_run(request_id=request.pk)
+    request.refresh_from_db()
+    assert (request.status, request.result) == ("failed", restores.UNEXPECTED_FAILURE)
+    assert request.finished_at is not None
+    # A job that runs again (a retry, a duplicate) leaves a finished request alone.
+    assert restores.restore_request_run(request_id=request.pk).status == "failed"
+
+
 def test_restoring_needs_the_permission(make_workspace, backup_dir):
     alpha = make_workspace("alpha")
     name = fake_backup(alpha)
