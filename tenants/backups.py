@@ -22,7 +22,6 @@ docs/decisions.md has the why.
 """
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
@@ -85,6 +85,45 @@ class Backup:
 
 def _storage():
     return storages["backups"]
+
+
+# What the backups storage raises when it cannot be reached or refuses: a missing bucket, denied keys, an
+# unreachable endpoint, a full disk. Reported as BackupError, like pg_dump's failures.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+
+@contextmanager
+def _storage_errors(doing: str):
+    try:
+        yield
+    except FileNotFoundError:
+        raise  # a missing backup or folder: the callers say what that means
+    except STORAGE_ERRORS as error:
+        storage = _storage()
+        bucket = getattr(storage, "bucket_name", None)
+        where = f"s3://{bucket}/{storage.location}" if bucket else str(storage.location)
+        raise BackupError(f"the backups storage ({where}) could not {doing}: {error}") from error
+
+
+def _listdir(prefix: str) -> list[str]:
+    """The file names directly under `prefix` ([] when there is no such folder)."""
+    with _storage_errors(f"list {prefix}"):
+        try:
+            return _storage().listdir(prefix)[1]
+        except FileNotFoundError:
+            return []
+
+
+def _read(name: str) -> bytes:
+    """A small file of the storage (a manifest, the nightly run's summary); FileNotFoundError if missing."""
+    with _storage_errors(f"read {name}"), _storage().open(name, "rb") as handle:
+        return handle.read()
+
+
+def _fetch(name: str, local: Path) -> None:
+    """Copy a backup out of the storage into a local file, in chunks (a backup may not fit in memory)."""
+    with _storage_errors(f"read {name}"), _storage().open(name, "rb") as source, local.open("wb") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
 
 
 def app_version() -> str:
@@ -202,10 +241,7 @@ def _tenant_field(model) -> str:
 
 def newest_database_backup_at() -> datetime | None:
     """When the newest whole-database backup in the backups storage was made (None: there is none)."""
-    try:
-        _, files = _storage().listdir(DATABASE_PREFIX)
-    except FileNotFoundError:
-        return None
+    files = _listdir(DATABASE_PREFIX)
     made = [stamp for stamp in (_stamp_of(name) for name in files if name.endswith(".dump")) if stamp]
     return max(made, default=None)
 
@@ -219,17 +255,13 @@ def _stamp_of(name: str) -> datetime | None:
 
 def _expire(prefix: str) -> list[str]:
     """Delete this kind's backups older than BACKUP_KEEP_DAYS (by the time in their names)."""
-    storage = _storage()
     cutoff = timezone.now() - timedelta(days=settings.BACKUP_KEEP_DAYS)
-    try:
-        _, files = storage.listdir(prefix)
-    except FileNotFoundError:
-        return []
     deleted = []
-    for filename in files:
+    for filename in _listdir(prefix):
         made = _stamp_of(filename)
         if made is not None and made < cutoff:
-            storage.delete(f"{prefix}/{filename}")
+            with _storage_errors(f"delete {prefix}/{filename}"):
+                _storage().delete(f"{prefix}/{filename}")
             deleted.append(f"{prefix}/{filename}")
     return deleted
 
@@ -289,7 +321,7 @@ def _dump_schema(cursor, schema: str, folder: Path) -> dict:
 
 
 def _save(name: str, path: Path) -> str:
-    with path.open("rb") as handle:
+    with _storage_errors(f"save {name}"), path.open("rb") as handle:
         return _storage().save(name, File(handle, name=Path(name).name))
 
 
@@ -405,9 +437,9 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
                 tar.add(folder / name, arcname=name)
         size = archive.stat().st_size
         name = _save(f"{prefix}/{created.strftime(STAMP)}.tar", archive)
-    expired = _expire(prefix)
-    if audit:
+    if audit:  # before expiring: the backup is stored, whatever expiring old ones does
         audit_record(tenant=tenant, actor=actor, action=AuditAction.TENANT_BACKED_UP, details={"backup": name})
+    expired = _expire(prefix)
     logger.info("backup: workspace %s to %s (%d expired)", tenant.subdomain, name, len(expired))
     return Backup(name=name, size=size, manifest=manifest)
 
@@ -434,9 +466,10 @@ def workspaces_backup_all() -> dict:
         "newest": newest,
     }
     storage = _storage()
-    if storage.exists(NIGHTLY_RUN):
-        storage.delete(NIGHTLY_RUN)
-    storage.save(NIGHTLY_RUN, ContentFile(json.dumps(run, indent=2).encode()))
+    with _storage_errors(f"save {NIGHTLY_RUN}"):
+        if storage.exists(NIGHTLY_RUN):
+            storage.delete(NIGHTLY_RUN)
+        storage.save(NIGHTLY_RUN, ContentFile(json.dumps(run, indent=2).encode()))
     logger.info("backup: %d workspaces backed up, %d failed", backed_up, len(failed))
     return run
 
@@ -444,8 +477,7 @@ def workspaces_backup_all() -> dict:
 def workspaces_backup_last_run() -> dict | None:
     """What the last nightly run of workspace backups did (workspaces_backup_all), or None."""
     try:
-        with _storage().open(NIGHTLY_RUN, "rb") as handle:
-            return json.loads(handle.read())
+        return json.loads(_read(NIGHTLY_RUN))
     except (FileNotFoundError, ValueError):
         return None
 
@@ -453,24 +485,17 @@ def workspaces_backup_last_run() -> dict | None:
 def database_backup_verify() -> dict:
     """The newest whole-database backup: its checksum against its manifest, and pg_restore reading its table
     of contents. Returns its manifest; raises BackupError when there is none or it is damaged."""
-    storage = _storage()
-    try:
-        _, files = storage.listdir(DATABASE_PREFIX)
-    except FileNotFoundError:
-        files = []
-    dumps = sorted(name for name in files if name.endswith(".dump") and _stamp_of(name))
+    dumps = sorted(name for name in _listdir(DATABASE_PREFIX) if name.endswith(".dump") and _stamp_of(name))
     if not dumps:
         raise BackupError("no whole-database backup yet")
     dump = f"{DATABASE_PREFIX}/{dumps[-1]}"
     try:
-        with storage.open(dump[: -len(".dump")] + ".json", "rb") as handle:
-            manifest = json.loads(handle.read())
+        manifest = json.loads(_read(dump[: -len(".dump")] + ".json"))
     except (FileNotFoundError, ValueError):
         raise BackupError(f"{dump} has no readable manifest") from None
     with tempfile.TemporaryDirectory() as scratch:
         local = Path(scratch) / "database.dump"
-        with storage.open(dump, "rb") as source, local.open("wb") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        _fetch(dump, local)
         if _sha256(local) != manifest.get("files", {}).get("database.dump", {}).get("sha256"):
             raise BackupError(f"{dump}: checksum mismatch: the dump is damaged or altered")
         _run([pg_program("pg_restore"), "--list", str(local)], text=True)
@@ -480,11 +505,7 @@ def database_backup_verify() -> dict:
 def workspace_backups(*, subdomain: str) -> list[str]:
     """A workspace's backups in the storage, oldest first."""
     prefix = f"{WORKSPACES_PREFIX}/{subdomain}"
-    try:
-        _, files = _storage().listdir(prefix)
-    except FileNotFoundError:
-        return []
-    return sorted(f"{prefix}/{name}" for name in files if name.endswith(".tar"))
+    return sorted(f"{prefix}/{name}" for name in _listdir(prefix) if name.endswith(".tar"))
 
 
 @dataclass(frozen=True)
@@ -497,10 +518,11 @@ class StoredBackup:
 def workspace_backup_list(*, subdomain: str) -> list[StoredBackup]:
     """A workspace's backups with when they were made and their size, newest first."""
     storage = _storage()
-    return [
-        StoredBackup(name=name, made_at=_stamp_of(name), size=storage.size(name))
-        for name in reversed(workspace_backups(subdomain=subdomain))
-    ]
+    with _storage_errors(f"list the backups of {subdomain}"):
+        return [
+            StoredBackup(name=name, made_at=_stamp_of(name), size=storage.size(name))
+            for name in reversed(workspace_backups(subdomain=subdomain))
+        ]
 
 
 # --- Restore ------------------------------------------------------------------------------------
@@ -508,14 +530,16 @@ def workspace_backup_list(*, subdomain: str) -> list[StoredBackup]:
 
 def _open_archive(backup: str | Path, folder: Path) -> dict:
     """Unpack the archive (a local path, or a name in the backups storage) and check it completely."""
-    local = Path(backup)
-    try:
-        handle = local.open("rb") if local.is_file() else _storage().open(str(backup), "rb")
-    except FileNotFoundError:
-        raise BackupError(f"no backup {backup}") from None
-    with handle:
+    with tempfile.TemporaryDirectory() as download:
+        local = Path(backup)
+        if not local.is_file():
+            local = Path(download) / "archive.tar"
+            try:
+                _fetch(str(backup), local)
+            except FileNotFoundError:
+                raise BackupError(f"no backup {backup}") from None
         try:
-            with tarfile.open(fileobj=io.BytesIO(handle.read()), mode="r:") as tar:
+            with tarfile.open(local, mode="r:") as tar:
                 names = {member.name for member in tar.getmembers() if member.isfile()}
                 if MANIFEST not in names or PUBLIC_ROWS not in names:
                     raise BackupError(f"{backup} is not a workspace backup (it holds {sorted(names)[:5]})")

@@ -11,7 +11,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -22,6 +21,7 @@ from notifications.models import Notice
 from tenants import backups, services
 from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
 from tests.conftest import add_member, host_client, logged_in_client
+from tests.support.backups import public_rows, schema_rows, scratch_schemas
 
 
 @pytest.fixture
@@ -31,40 +31,6 @@ def backup_dir(settings, tmp_path) -> Path:
         "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
     }
     return tmp_path
-
-
-def schema_rows(schema: str) -> dict[str, list[tuple]]:
-    """Every row of every table in the schema, table by table."""
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = %s::regnamespace ORDER BY 1",
-            [schema],
-        )
-        tables = [name for (name,) in cursor.fetchall()]
-        rows = {}
-        for table in tables:
-            cursor.execute(f"SELECT * FROM {quote(schema)}.{quote(table)} ORDER BY 1")
-            rows[table] = cursor.fetchall()
-    return rows
-
-
-BACKUP_ACTIONS = {AuditAction.TENANT_BACKED_UP, AuditAction.TENANT_RESTORED}
-
-
-def public_rows(tenant: Tenant) -> str:
-    """The workspace's public rows, leaving out the audit events that backing up and restoring write."""
-    rows = backups._public_rows(Tenant.objects.get(pk=tenant.pk))
-    rows["tenants.auditevent"] = [
-        row for row in rows.get("tenants.auditevent", []) if row["fields"]["action"] not in BACKUP_ACTIONS
-    ]
-    return json.dumps(rows, cls=DjangoJSONEncoder, sort_keys=True)
-
-
-def scratch_schemas() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ '^(restore|retired)_'")
-        return [name for (name,) in cursor.fetchall()]
 
 
 @pytest.fixture
@@ -306,9 +272,7 @@ def test_the_nightly_job_backs_the_database_up_and_the_dashboard_shows_its_age(b
     assert "0 h ago" in row and "ops-bad" not in row
 
 
-def test_the_nightly_run_backs_up_every_workspace_and_one_failure_does_not_stop_the_others(
-    backup_dir, two_workspaces
-):
+def test_the_nightly_run_backs_up_every_workspace_and_one_failure_does_not_stop_the_others(backup_dir, two_workspaces):
     alpha, beta = two_workspaces
     with connection.cursor() as cursor:  # beta's schema is gone: its backup fails
         cursor.execute(f"ALTER SCHEMA {beta.schema_name} RENAME TO {beta.schema_name}_away")
