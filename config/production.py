@@ -38,6 +38,10 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("STRIPE_FAKE must be off (it serves a fake Stripe that accepts any payment)")
     if not str(settings.get("STRIPE_API_BASE", "")).startswith("https://"):
         problems.append("STRIPE_API_BASE must be Stripe's https:// API")
+    backups_options = ((settings.get("STORAGES") or {}).get("backups") or {}).get("OPTIONS") or {}
+    endpoint = backups_options.get("endpoint_url") or ""
+    if endpoint and not endpoint.startswith("https://"):
+        problems.append("BACKUP_S3_ENDPOINT_URL must be https:// (the keys and the backups would travel in the clear)")
     return problems
 
 

@@ -59,6 +59,10 @@ def test_safe_production_configuration_starts_with_https_and_debug_off():
         ({"TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"}, "not an address or a CIDR network"),
         ({"STRIPE_FAKE": "true"}, "STRIPE_FAKE must be off"),
         ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE must be"),
+        (
+            {"BACKUP_S3_BUCKET": "backups", "BACKUP_S3_ENDPOINT_URL": "http://minio.internal:9000"},
+            "BACKUP_S3_ENDPOINT_URL must be https://",
+        ),
     ],
 )
 def test_unsafe_production_configuration_refuses_to_start(overrides, problem):
