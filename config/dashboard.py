@@ -20,7 +20,7 @@ from core.health import WORKER_HEARTBEAT_MAX_AGE, migrations_pending
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
 from notifications.models import EmailLog
-from tenants.backups import newest_database_backup_at
+from tenants.backups import newest_database_backup_at, workspaces_backup_last_run
 from tenants.models import AuditAction, Tenant
 
 SIGNUP_DAYS = 30
@@ -268,10 +268,23 @@ def health_figures(*, now: datetime) -> dict:
 
 
 def last_backup(*, now: datetime) -> dict:
-    """The newest whole-database backup's age; "stale" past a day and a bit (the worker makes one daily)."""
+    """The newest whole-database backup's age, "stale" past a day and a bit (the worker makes one daily),
+    and the last nightly run of every workspace's backup: when, how many, which failed."""
     made = newest_database_backup_at()
     hours = None if made is None else (now - made).total_seconds() / 3600
-    return {"made_at": made, "hours": hours, "stale": hours is None or hours > 26}
+    run = workspaces_backup_last_run()
+    workspaces = None
+    if run:
+        finished = datetime.fromisoformat(run["finished_at"])
+        run_hours = (now - finished).total_seconds() / 3600
+        workspaces = {
+            "finished_at": finished,
+            "hours": run_hours,
+            "backed_up": run["backed_up"],
+            "failed": sorted(run["failed"]),
+            "bad": bool(run["failed"]) or run_hours > 26,
+        }
+    return {"made_at": made, "hours": hours, "stale": hours is None or hours > 26, "workspaces": workspaces}
 
 
 def database_health() -> dict:

@@ -12,10 +12,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
 from billing.models import BillingAccount
+from config.dashboard import last_backup
 from legal.services import acceptance_record_current
 from notifications.models import Notice
 from tenants import backups, services
@@ -268,7 +270,7 @@ def test_the_nightly_job_backs_the_database_up_and_the_dashboard_shows_its_age(b
 
     made = backups.newest_database_backup_at()
     assert name.startswith("database/") and made is not None
-    row = operator_client.get("/admin/").content.decode().split("Last backup")[1][:200]
+    row = operator_client.get("/admin/").content.decode().split("Last backup")[1].split("</tr>")[0]
     assert "0 h ago" in row and "ops-bad" not in row
 
 
@@ -289,12 +291,15 @@ def test_the_nightly_run_backs_up_every_workspace_and_one_failure_does_not_stop_
     (alpha_backup,) = backups.workspace_backups(subdomain="bkalpha")
     assert backups.workspace_backups(subdomain="bkbeta") == []
     assert AuditEvent.objects.count() == events  # scheduled copies are not in the audit trail
+    shown = last_backup(now=timezone.now())["workspaces"]
+    assert shown["failed"] == ["bkbeta"] and shown["bad"]  # the operators' dashboard flags it
     assert backups.restore_check(alpha_backup)["accounts_user"] == 3
 
     from tenants.tasks import backup_workspaces_daily
 
     assert backup_workspaces_daily(timestamp=0) >= 2  # the next night: beta is back
     assert backups.workspaces_backup_last_run()["failed"] == {}
+    assert not last_backup(now=timezone.now())["workspaces"]["bad"]
     assert len(backups.workspace_backups(subdomain="bkbeta")) == 1
 
 
