@@ -295,7 +295,11 @@ class TenantAdmin(admin.ModelAdmin):
         if not restores.restore_allowed(request.user):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
-        mode = RestoreConfirmForm.COPY if (data or request.GET).get("mode") == RestoreConfirmForm.COPY else "in_place"
+        mode = (
+            RestoreConfirmForm.COPY
+            if (data or request.GET).get("mode") == RestoreConfirmForm.COPY
+            else RestoreConfirmForm.IN_PLACE
+        )
         name = (data or request.GET).get("backup", "")
         backup = next((b for b in backups.workspace_backup_list(subdomain=tenant.subdomain) if b.name == name), None)
         if backup is None:
