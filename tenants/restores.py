@@ -3,6 +3,7 @@ a backup; a restore is a RestoreRequest that the worker runs with tenants/backup
 progress and its outcome on the request for the admin to show."""
 
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,6 +21,12 @@ BACKUP_TASK = "tenants.backup_workspace"
 RESTORE_TASK = "tenants.restore_workspace"
 RESTORE_PERMISSION = "tenants.restore_workspace"
 UNEXPECTED_FAILURE = "The restore stopped on an unexpected error; the job failures list has the details."
+# A restore takes seconds (docs/performance.md); one still running after this lost its worker.
+ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED = (
+    "The worker stopped while this restore ran. A restore is one transaction, so it either finished or changed "
+    "nothing: the workspace's audit trail has a 'restored' event if it finished."
+)
 
 
 class RestoreRefused(Exception):
@@ -41,6 +48,7 @@ def restore_request_create(
 ) -> RestoreRequest:
     """Record an operator's request to restore one of the workspace's backups (in place, or with
     `as_subdomain` as a new workspace), audit it and queue it. One at a time per workspace."""
+    _abandoned_fail(tenant)
     if backup not in {stored.name for stored in backups.workspace_backup_list(subdomain=tenant.subdomain)}:
         raise RestoreRefused(f"{tenant.subdomain} has no backup {backup}.")
     if as_subdomain:
@@ -70,6 +78,14 @@ def restore_request_create(
         )
         defer(RESTORE_TASK, request_id=request.pk)
     return request
+
+
+def _abandoned_fail(tenant: Tenant) -> None:
+    """A request left running by a worker that died would block this workspace's restores for good."""
+    now = timezone.now()
+    RestoreRequest.objects.filter(
+        tenant_id=tenant.pk, status=RestoreRequest.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER
+    ).update(status=RestoreRequest.Status.FAILED, finished_at=now, result=ABANDONED)
 
 
 def restore_request_run(*, request_id: int) -> RestoreRequest:

@@ -245,6 +245,23 @@ def test_a_second_restore_while_one_is_queued_is_refused(operator_client, make_w
     assert "Queued" in page and name in page
 
 
+def test_a_restore_left_running_by_a_dead_worker_stops_blocking_after_an_hour(
+    operator_client, make_workspace, backup_dir
+):
+    alpha = make_workspace("alpha")
+    name = fake_backup(alpha)
+    form = {"backup": name, "mode": "in_place", "confirm": "alpha"}
+    assert operator_client.post(restore_url(alpha), form).status_code == 302
+    RestoreRequest.objects.update(status="running", started_at=timezone.now() - timedelta(minutes=50))
+    assert operator_client.post(restore_url(alpha), form).status_code == 400  # still possibly running
+
+    RestoreRequest.objects.update(started_at=timezone.now() - timedelta(minutes=70))
+    assert operator_client.post(restore_url(alpha), form).status_code == 302
+
+    stuck, new = RestoreRequest.objects.order_by("pk")
+    assert (stuck.status, stuck.result) == ("failed", restores.ABANDONED) and new.status == "queued"
+
+
 def test_the_restore_requests_list_is_read_only_and_filters_by_status_and_workspace(
     operator_client, make_workspace, backup_dir
 ):
