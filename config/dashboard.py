@@ -293,9 +293,12 @@ def database_health() -> dict:
         started = time.perf_counter()
         cursor.execute("SELECT 1")
         latency_ms = (time.perf_counter() - started) * 1000
-        cursor.execute("SELECT pg_database_size(current_database())")
-        size = cursor.fetchone()[0]
-    return {"latency_ms": round(latency_ms, 1), "size_mb": round(size / 1024 / 1024, 1)}
+    size = metrics.database_size()
+    return {
+        "latency_ms": round(latency_ms, 1),
+        "size_mb": round(size["bytes"] / 1024 / 1024, 1),
+        "size_measured_at": size["measured_at"],
+    }
 
 
 def redis_health() -> dict:

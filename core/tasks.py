@@ -4,6 +4,8 @@ import logging
 
 from procrastinate.contrib.django import app
 
+from core import metrics
+
 logger = logging.getLogger(__name__)
 
 # A job still "doing" on a worker that stopped sending heartbeats (killed, machine lost) is run again.
@@ -30,3 +32,10 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
 async def delete_old_jobs(timestamp: int) -> None:
     """Finished jobs older than two weeks go; failed ones stay until an operator deals with them."""
     await app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_JOBS_HOURS)
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="core.measure_database_size", queue="maintenance", queueing_lock="measure-database-size")
+def measure_database_size(timestamp: int) -> int:
+    """The database's size for the operators' dashboard (core/metrics.py says why not on the page)."""
+    return metrics.database_size_measure()["bytes"]

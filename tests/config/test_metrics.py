@@ -60,3 +60,20 @@ def test_the_dashboard_shows_the_error_rate(operator_client):
     page = operator_client.get("/admin/").content.decode()
     row = page.split("Server errors, 24 h")[1][:400]
     assert "1 of " in row and "ops-bad" in row
+
+
+@pytest.mark.django_db
+def test_the_database_size_is_measured_by_the_worker_and_read_from_the_cache():
+    from core.tasks import measure_database_size
+
+    caches["public"].delete(metrics.DATABASE_SIZE)
+    measured = measure_database_size(timestamp=0)
+    assert measured > 1024 * 1024
+    assert metrics.database_size()["bytes"] == measured
+
+    caches["public"].set(metrics.DATABASE_SIZE, {"bytes": 42, "measured_at": timezone.now()})
+    assert metrics.database_size()["bytes"] == 42  # the page does not measure again
+
+    caches["public"].delete(metrics.DATABASE_SIZE)
+    assert metrics.database_size()["bytes"] > 1024 * 1024  # no measurement yet: measured now, and kept
+    assert caches["public"].get(metrics.DATABASE_SIZE)["bytes"] > 1024 * 1024
