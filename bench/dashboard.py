@@ -1,6 +1,6 @@
 """The operators' dashboard (the admin index) at 1,000 and 10,000 workspaces.
 
-    python bench/dashboard.py [--counts 1000 10000] [--samples 20] [--reuse]
+    python bench/dashboard.py [--counts 1000 10000] [--samples 20] [--reuse] [--database NAME]
 
 Its own database, `portal_bench_dashboard`, on the server of DATABASE_URL, with the real settings. The
 workspaces are real schemas cloned from the template (like bench/migrations.py: the catalog, and so
@@ -169,8 +169,9 @@ def main() -> None:
     parser.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="keep the previous run's database and schemas")
+    parser.add_argument("--database", default=BENCH_DB, help="its own database (a count is at least that many)")
     args = parser.parse_args()
-    bench_database(name=BENCH_DB, reset=not args.reuse)
+    bench_database(name=args.database, reset=not args.reuse)
 
     from bench.migrations import workspaces_ensure
 

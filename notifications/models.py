@@ -37,7 +37,12 @@ class EmailLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
+            # The operators' dashboard: the last email sent, and failures in the last 24 hours.
+            models.Index(fields=["sent_at"]),
+            models.Index(fields=["created_at"]),
+        ]
         verbose_name = "email"
 
     def __str__(self) -> str:
