@@ -4,6 +4,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_base import ReadOnlyAdmin
+from core.http import client_ip
 from notifications import registry, services
 from notifications.models import EmailLog, Notice, Suppression
 from notifications.render import email_render
@@ -47,7 +48,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
     @admin.action(description="Send again", permissions=["send"])
     def send_again(self, request, queryset):
         for email in queryset.select_related("tenant"):
-            services.email_send_again(email=email)
+            services.email_send_again(email=email, actor=request.user.email, ip_address=client_ip(request))
         self.message_user(request, f"Queued {queryset.count()} email(s) again.", messages.SUCCESS)
 
     def has_send_permission(self, request) -> bool:

@@ -7,6 +7,7 @@ import logging
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
@@ -116,11 +117,18 @@ def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
     return status
 
 
+# Sent after an operator's "send again" with original=, resent=, actor= and ip_address=: the audit trail,
+# a layer above this app, records it in the same transaction (tenants/apps.py connects the receiver).
+email_resent = Signal()
+
+
 @transaction.atomic
-def email_send_again(*, email: EmailLog) -> EmailLog:
+def email_send_again(*, email: EmailLog, actor: str = "system", ip_address: str | None = None) -> EmailLog:
     """An operator's "send again": a new email of the same kind, to the same address, about the same thing,
     built when the worker sends it (so with today's data and links)."""
-    return email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
+    resent = email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
+    email_resent.send(sender=EmailLog, original=email, resent=resent, actor=actor, ip_address=ip_address)
+    return resent
 
 
 def notice_claim(*, tenant_id: int, kind: str, occasion: str) -> bool:

@@ -6,6 +6,8 @@ class TenantsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from tenants import routing
+        from notifications.services import email_resent
+        from tenants import routing, services
 
         routing.connect_signals()
+        email_resent.connect(services._email_resent_audit, dispatch_uid="tenants.email_resent_audit")

@@ -165,6 +165,7 @@ class AuditAction(models.TextChoices):
     BILLING_COMPED = "billing.comped", "Made free of charge"
     BILLING_COMP_LIFTED = "billing.comp_lifted", "Free of charge lifted"
     LEGAL_ACCEPTED = "legal.accepted", "Terms and privacy policy accepted"
+    EMAIL_RESENT = "email.resent", "Email sent again by an operator"
 
 
 class ActorKind(models.TextChoices):

@@ -67,6 +67,20 @@ def audit_record(
     )
 
 
+def _email_resent_audit(sender, *, original, resent, actor: str, ip_address: str | None, **kwargs) -> None:
+    """notifications.services.email_resent: an operator's resend of a workspace's email (which kind,
+    which log rows; not the address, which the email log holds)."""
+    if original.tenant_id is None:
+        return
+    audit_record(
+        tenant=original.tenant,
+        actor=actor,
+        action=AuditAction.EMAIL_RESENT,
+        details={"kind": original.kind, "email": original.pk, "resent": resent.pk},
+        ip_address=ip_address,
+    )
+
+
 def _actor_kind(actor: str) -> ActorKind:
     """ "system" and "stripe" name themselves. An email is an operator when the change is made on the
     public schema (the operators' admin, their commands) and a person of the workspace when made inside

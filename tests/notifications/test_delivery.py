@@ -13,7 +13,7 @@ from django.db import connection
 from core.models import JobFailure
 from notifications.models import EmailLog, Suppression
 from notifications.services import email_queue
-from tenants.models import Tenant
+from tenants.models import ActorKind, AuditAction, AuditEvent, Tenant
 from tests.conftest import link_in, logged_in_client, workspace_client
 from tests.support.email import FlakyBackend
 from tests.support.queue import jobs_by_status, jobs_run
@@ -103,6 +103,9 @@ def test_send_again_from_the_admin(acme, operator_client):
     jobs_run()
     assert len(mail.outbox) == 2
     assert EmailLog.objects.filter(kind="welcome", tenant=acme, status="sent").count() == 2
+    resent = AuditEvent.objects.get(action=AuditAction.EMAIL_RESENT)
+    assert (resent.tenant, resent.actor, resent.actor_kind) == (acme, "op@example.com", ActorKind.OPERATOR)
+    assert resent.details["email"] == email.pk and resent.ip_address == "127.0.0.1"
 
 
 def test_the_workspace_admin_page_shows_its_emails(acme, operator_client):

@@ -33,6 +33,7 @@ from billing import reminders, webhooks
 from billing import services as billing
 from billing.fake_stripe import customer_object, event_object, invoice_object, sign, subscription_object
 from billing.models import BillingAccount, Invoice, Plan
+from notifications import services as notifications
 from tenants import backups, export, restores
 from tenants import services as tenants
 from tenants.models import ActorKind, AuditAction, AuditEvent, Tenant
@@ -147,7 +148,7 @@ EXPECTED: dict[str, frozenset[AuditAction] | NotAudited | CoveredBy] = {
     # notifications.services: the email log and suppression list are their own records.
     "notifications.services.email_queue": NotAudited("an EmailLog row is the record of every email"),
     "notifications.services.email_deliver": NotAudited("sends a logged email (the worker)"),
-    "notifications.services.email_send_again": NotAudited("an operator's resend: a new EmailLog row"),
+    "notifications.services.email_send_again": writes(AuditAction.EMAIL_RESENT),
     "notifications.services.notice_claim": NotAudited("marks a notice as sent, with the email it goes with"),
     "notifications.services.address_is_suppressed": NotAudited("read only"),
     "notifications.services.delivery_event_apply": NotAudited(
@@ -679,6 +680,16 @@ def _reminders_trial_extend(world):
 def _reminders_trial_end_set(world):
     tenant = world.workspace()
     return Act(tenant, lambda: reminders.trial_end_set(tenant=tenant, days=3, actor=OPERATOR, ip_address=IP))
+
+
+# notifications.services: the audit trail hears of a resend through a signal (notifications is below tenants)
+
+
+@scenario("notifications.services.email_send_again", (AuditAction.EMAIL_RESENT, ActorKind.OPERATOR), ip=IP)
+def _email_send_again(world):
+    tenant = world.workspace()
+    email = notifications.email_queue(kind="welcome", to=tenant.owner_email, tenant=tenant)
+    return Act(tenant, lambda: notifications.email_send_again(email=email, actor=OPERATOR, ip_address=IP))
 
 
 # billing.webhooks: signed deliveries to the webhook URL
