@@ -1,6 +1,7 @@
 import csv
 import json
 import logging
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django import forms
@@ -301,7 +302,12 @@ class TenantAdmin(admin.ModelAdmin):
             else RestoreConfirmForm.IN_PLACE
         )
         name = (data or request.GET).get("backup", "")
-        backup = next((b for b in backups.workspace_backup_list(subdomain=tenant.subdomain) if b.name == name), None)
+        try:
+            listed = backups.workspace_backup_list(subdomain=tenant.subdomain)
+        except backups.BackupError as error:  # the storage is down: say so, not a 500
+            self.message_user(request, f"The backups could not be listed: {error}", messages.ERROR)
+            return self._back_to(tenant, "#backups")
+        backup = next((b for b in listed if b.name == name), None)
         if backup is None:
             raise Http404("No such backup of this workspace.")
         form = RestoreConfirmForm(data, subdomain=tenant.subdomain, initial={"backup": name, "mode": mode})
@@ -319,8 +325,7 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Restore of {tenant.subdomain} from the backup of {date_format(backup.made_at, 'j M Y H:i')} "
-                    "queued: its progress shows below.",
+                    f"Restore of {tenant.subdomain} from {Path(backup.name).name} queued: its progress shows below.",
                     messages.SUCCESS,
                 )
                 return self._back_to(tenant, "#restores")

@@ -43,12 +43,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from tenants import clone
@@ -275,11 +275,19 @@ def _repeatable_read():
         cursor.execute("SET default_transaction_isolation = 'repeatable read'")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(COPY_SETTINGS)
             yield cursor
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET default_transaction_isolation")
 
+
+# COPY's text for dates and intervals follows these: the same on both sides, whatever the server's defaults.
+COPY_SETTINGS = "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'"
+# How long a restore waits for the workspace's tables (a request or job in a long transaction on them):
+# past it the restore gives up with nothing changed, rather than stalling the workspace behind its lock.
+LOCK_TIMEOUT = "10s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 # Tables of one schema with their copyable columns and identity column, found by their dependency on the
 # namespace (an index), not by scanning pg_class (tenants/clone.py says why).
@@ -531,13 +539,15 @@ def workspace_backup_list(*, subdomain: str) -> list[StoredBackup]:
 def _open_archive(backup: str | Path, folder: Path) -> dict:
     """Unpack the archive (a local path, or a name in the backups storage) and check it completely."""
     with tempfile.TemporaryDirectory() as download:
-        local = Path(backup)
-        if not local.is_file():
+        local = backup  # a Path: a local file given on the command line; a str: a name in the storage
+        if not isinstance(local, Path):
             local = Path(download) / "archive.tar"
             try:
                 _fetch(str(backup), local)
-            except FileNotFoundError:
+            except (FileNotFoundError, SuspiciousFileOperation):  # not in the storage, or a path out of it
                 raise BackupError(f"no backup {backup}") from None
+        if not local.is_file():
+            raise BackupError(f"no backup {backup}")
         try:
             with tarfile.open(local, mode="r:") as tar:
                 names = {member.name for member in tar.getmembers() if member.isfile()}
@@ -573,16 +583,29 @@ def _open_archive(backup: str | Path, folder: Path) -> dict:
 
 def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
     """Create schema `target` with the template's tables and the backup's rows, in the caller's transaction.
-    The template has the backup's migrations (checked), so its tables are the ones the backup was made of."""
+    The template has the backup's migrations (checked), so its tables are the ones the backup was made of.
+    Every name the manifest gives (tables, columns, identity columns) must be the template's: the manifest
+    is data from the storage, and only the template's own names reach SQL."""
     tables = manifest["tables"]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
+        cursor.execute(COPY_SETTINGS)
         cursor.execute(SCHEMA_TABLES, {"schema": settings.TENANT_BASE_SCHEMA})
-        template_tables = {name for (name, *_) in cursor.fetchall()}
-    if template_tables != set(tables):
-        raise BackupError(
-            f"the backup's tables differ from this release's: {sorted(template_tables ^ set(tables))[:5]}"
-        )
+        template = {name: (columns, identity) for name, columns, identity in cursor.fetchall()}
+    if not isinstance(tables, dict) or set(template) != set(tables):
+        differ = sorted(set(template) ^ set(tables if isinstance(tables, dict) else []))[:5]
+        raise BackupError(f"the backup's tables differ from this release's: {', '.join(differ)}")
+    for table, entry in tables.items():
+        columns, identity = template[table]
+        sequence = entry.get("sequence")
+        if sorted(entry.get("columns") or []) != sorted(columns):
+            raise BackupError(f"the backup's columns of {table} differ from this release's")
+        if sequence is not None and (
+            sequence.get("column") != identity
+            or not isinstance(sequence.get("last_value"), int)
+            or not isinstance(sequence.get("is_called"), bool)
+        ):
+            raise BackupError(f"the backup's sequence of {table} is not this release's")
 
     def fill(cursor, table: str, qualified: str) -> None:
         listed = ", ".join(quote(column) for column in tables[table]["columns"])
@@ -634,32 +657,49 @@ def _objects(rows: list[dict]) -> list[models.Model]:
     return [item.object for item in serializers.deserialize("python", rows, ignorenonexistent=True)]
 
 
+def _rows_of(public: dict, label: str, *, tenant_id: int) -> list[models.Model]:
+    """The backup's rows of one model, each checked to belong to the workspace the backup is of."""
+    rows = public.get(label, [])
+    if not isinstance(rows, list):
+        raise BackupError(f"the backup's {label} rows are not a list")
+    try:
+        objects = _objects(rows)
+    except (serializers.base.DeserializationError, ValidationError, ValueError, TypeError) as error:
+        raise BackupError(f"the backup's {label} rows cannot be read: {error}") from None
+    model = apps.get_model(label)
+    attname = model._meta.get_field("id" if model is Tenant else _tenant_field(model)).attname
+    if any(not isinstance(row, model) or getattr(row, attname) != tenant_id for row in objects):
+        raise BackupError(f"the backup's {label} rows include rows of another workspace")
+    return objects
+
+
 def _replace_public_rows(tenant: Tenant, public: dict) -> None:
-    """The workspace's public rows become the backup's (same primary keys); history is only added to."""
-    (saved_tenant,) = _objects(public["tenants.tenant"])
-    saved_tenant.pk, saved_tenant.schema_name, saved_tenant.subdomain = tenant.pk, tenant.schema_name, tenant.subdomain
+    """The workspace's public rows become the backup's (same primary keys); history is only added to. Its
+    domains stay as they are: they are routing, not data, and a restore never changes its address."""
+    (saved_tenant,) = _rows_of(public, "tenants.tenant", tenant_id=tenant.pk)
+    saved_tenant.schema_name, saved_tenant.subdomain = tenant.schema_name, tenant.subdomain
     models.Model.save_base(saved_tenant, raw=True)
-    Domain.objects.filter(tenant=tenant).delete()
-    Domain.objects.bulk_create(_objects(public["tenants.domain"]))
     for model in _tenant_models():
         label = model._meta.label_lower
+        rows = _rows_of(public, label, tenant_id=tenant.pk)
         if label not in HISTORY:
             model._default_manager.filter(**{_tenant_field(model): tenant}).delete()
-        model._default_manager.bulk_create(_objects(public.get(label, [])), ignore_conflicts=label in HISTORY)
+        model._default_manager.bulk_create(rows, ignore_conflicts=label in HISTORY)
 
 
-def _copy_public_rows(public: dict, *, subdomain: str, schema_name: str) -> Tenant:
+def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_name: str) -> Tenant:
     """A new workspace with the backup's public rows (new primary keys), its own host, and no Stripe rows."""
-    (copy,) = _objects(public["tenants.tenant"])
+    (copy,) = _rows_of(public, "tenants.tenant", tenant_id=source_id)
     copy.pk, copy.schema_name, copy.subdomain = None, schema_name, subdomain
-    copy.kind = Tenant.Kind.WORKSPACE
+    # A copy is kept until an operator closes it: never purged because its original was closed.
+    copy.kind, copy.closed_at = Tenant.Kind.WORKSPACE, None
     copy.save()
     Domain.objects.create(domain=copy.host, tenant=copy, is_primary=True)
     for model in _tenant_models():
         if model._meta.label_lower in STRIPE_BOUND:
             continue
         field = model._meta.get_field(_tenant_field(model))
-        rows = _objects(public.get(model._meta.label_lower, []))
+        rows = _rows_of(public, model._meta.label_lower, tenant_id=source_id)
         for row in rows:
             row.pk = None
             setattr(row, field.attname, copy.pk)
@@ -671,12 +711,16 @@ def workspace_restore(
     *,
     backup: str | Path,
     as_subdomain: str | None = None,
+    of_tenant_id: int | None = None,
     actor: str = "system",
     progress: Callable[[str], None] | None = None,
 ) -> Tenant:
     """Restore a workspace backup into its own workspace (schema and public rows replaced), or with
-    `as_subdomain` alongside it as a new workspace. Raises BackupError, with nothing changed, for a
-    damaged, altered or foreign archive. `progress` is called with a short sentence at each step."""
+    `as_subdomain` alongside it as a new workspace. `backup` is a name in the backups storage, or a Path to
+    a local file (the command line only). With `of_tenant_id` the archive must be a backup of that
+    workspace (the admin's restore of one workspace's backups). Raises BackupError, with nothing changed,
+    for a damaged, altered or foreign archive, or a workspace too busy to swap. `progress` is called with a
+    short sentence at each step."""
     report = progress or (lambda step: None)
     connection.set_schema_to_public()
     report("checking the archive")
@@ -684,12 +728,17 @@ def workspace_restore(
         folder = Path(scratch)
         manifest = _open_archive(backup, folder)
         public = json.loads((folder / PUBLIC_ROWS).read_text())
-        source = manifest["schema"]
+        source, source_id = manifest.get("schema"), manifest.get("tenant_id")
+        if not isinstance(source, str) or not isinstance(source_id, int) or not isinstance(public, dict):
+            raise BackupError(f"{backup}: its manifest does not name a workspace")
+        if of_tenant_id is not None and source_id != of_tenant_id:
+            raise BackupError(f"{backup} is not a backup of this workspace (it is of {manifest.get('subdomain')!r})")
         if as_subdomain is None:
-            tenant = Tenant.objects.workspaces().filter(pk=manifest["tenant_id"], schema_name=source).first()
-            if tenant is None or tenant.subdomain != manifest["subdomain"]:
+            tenant = Tenant.objects.workspaces().filter(pk=source_id, schema_name=source).first()
+            if tenant is None or tenant.subdomain != manifest.get("subdomain"):
                 raise BackupError(
-                    f"workspace {manifest['subdomain']} ({source}) no longer exists under that address: restore it --as"
+                    f"workspace {manifest.get('subdomain')} ({source}) no longer exists under that address: "
+                    "restore it --as"
                 )
         else:
             as_subdomain = subdomain_normalize(as_subdomain)
@@ -697,38 +746,52 @@ def workspace_restore(
                 subdomain_validate(as_subdomain)
             except ValidationError as error:
                 raise BackupError(f"{as_subdomain}: {' '.join(error.messages)}") from None
-            host = f"{as_subdomain}.{settings.BASE_DOMAIN}"
-            if Tenant.objects.filter(subdomain=as_subdomain).exists() or Domain.objects.filter(domain=host).exists():
-                raise BackupError(f"the subdomain {as_subdomain} is taken")
 
         # Hosts the restore may take away: their cached routes must go as well.
-        hosts = list(Domain.objects.filter(tenant_id=manifest["tenant_id"]).values_list("domain", flat=True))
+        hosts = list(Domain.objects.filter(tenant_id=source_id).values_list("domain", flat=True))
         quote = connection.ops.quote_name
-        with transaction.atomic(), connection.cursor() as cursor:
-            if as_subdomain is None:
-                tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-                scratch_schema = f"restore_{secrets.token_hex(8)}"
-                report("loading the workspace's tables")
-                _load_schema(folder, manifest, target=scratch_schema)
-                report("switching the workspace to the restored data")
-                retired = f"retired_{secrets.token_hex(8)}"
-                cursor.execute(f"ALTER SCHEMA {quote(source)} RENAME TO {quote(retired)}")
-                cursor.execute(f"ALTER SCHEMA {quote(scratch_schema)} RENAME TO {quote(source)}")
-                cursor.execute(f"DROP SCHEMA {quote(retired)} CASCADE")
-                _replace_public_rows(tenant, public)
-                restored = Tenant.objects.get(pk=tenant.pk)
-            else:
-                schema_name = f"ws_{secrets.token_hex(8)}"
-                report("loading the workspace's tables")
-                _load_schema(folder, manifest, target=schema_name)
-                report("creating the new workspace")
-                restored = _copy_public_rows(public, subdomain=as_subdomain, schema_name=schema_name)
-            audit_record(
-                tenant=restored,
-                actor=actor,
-                action=AuditAction.TENANT_RESTORED,
-                details={"backup": str(backup), "backup_made": manifest["created_at"], "of": manifest["subdomain"]},
-            )
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                if as_subdomain is None:
+                    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+                    scratch_schema = f"restore_{secrets.token_hex(8)}"
+                    report("loading the workspace's tables")
+                    _load_schema(folder, manifest, target=scratch_schema)
+                    report("switching the workspace to the restored data")
+                    retired = f"retired_{secrets.token_hex(8)}"
+                    cursor.execute(f"ALTER SCHEMA {quote(source)} RENAME TO {quote(retired)}")
+                    cursor.execute(f"ALTER SCHEMA {quote(scratch_schema)} RENAME TO {quote(source)}")
+                    cursor.execute(f"DROP SCHEMA {quote(retired)} CASCADE")
+                    _replace_public_rows(tenant, public)
+                    restored = Tenant.objects.get(pk=tenant.pk)
+                else:
+                    host = f"{as_subdomain}.{settings.BASE_DOMAIN}"
+                    taken = Tenant.objects.filter(subdomain=as_subdomain).exists()
+                    if taken or Domain.objects.filter(domain=host).exists():
+                        raise BackupError(f"the subdomain {as_subdomain} is taken")
+                    schema_name = f"ws_{secrets.token_hex(8)}"
+                    report("loading the workspace's tables")
+                    _load_schema(folder, manifest, target=schema_name)
+                    report("creating the new workspace")
+                    restored = _copy_public_rows(
+                        public, source_id=source_id, subdomain=as_subdomain, schema_name=schema_name
+                    )
+                audit_record(
+                    tenant=restored,
+                    actor=actor,
+                    action=AuditAction.TENANT_RESTORED,
+                    details={"backup": str(backup), "backup_made": manifest["created_at"], "of": manifest["subdomain"]},
+                )
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", "") == LOCK_NOT_AVAILABLE:
+                raise BackupError(
+                    f"the workspace stayed busy for {LOCK_TIMEOUT} (a long request or job on its tables): nothing "
+                    "was changed; try again"
+                ) from None
+            raise
+        except IntegrityError as error:  # the --as subdomain taken meanwhile, or a row the backup repeats
+            raise BackupError(f"the restore conflicts with existing rows, nothing was changed: {error}") from None
     hosts_forget(hosts)
     tenants_forget([restored.pk])
     logger.info(

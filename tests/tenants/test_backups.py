@@ -7,6 +7,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
@@ -316,3 +317,148 @@ def test_the_newest_database_backup_is_verified_by_checksum_and_contents(backup_
     dump.write_bytes(bytes(data))
     with pytest.raises(backups.BackupError, match="checksum mismatch"):
         backups.database_backup_verify()
+
+
+def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None) -> Path:
+    """A copy of a stored archive with its manifest and public rows changed, checksums made to match (the
+    manifest is not signed: only what it says is checked)."""
+    folder = backup_dir / "rewrite"
+    with tarfile.open(backup_dir / name) as tar:
+        tar.extractall(folder, filter="data")
+    data = json.loads((folder / backups.MANIFEST).read_text())
+    rows = json.loads((folder / backups.PUBLIC_ROWS).read_text())
+    if public:
+        public(rows)
+        (folder / backups.PUBLIC_ROWS).write_text(json.dumps(rows))
+        data["files"][backups.PUBLIC_ROWS]["sha256"] = backups._sha256(folder / backups.PUBLIC_ROWS)
+    if manifest:
+        manifest(data)
+    (folder / backups.MANIFEST).write_text(json.dumps(data))
+    archive = backup_dir / "rewritten.tar"
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=str(path.relative_to(folder)))
+    return archive
+
+
+def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_workspaces, tmp_path):
+    alpha, beta = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    before = [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)]
+    planted = tmp_path / "planted"
+    injected = f"email\") FROM PROGRAM 'touch {planted}' --"
+
+    def column(data):
+        data["tables"]["accounts_user"]["columns"][1] = injected
+
+    def sequence(data):
+        data["tables"]["accounts_user"]["sequence"]["last_value"] = "1, true); DROP TABLE accounts_user; --"
+
+    def table(data):
+        data["tables"]["accounts_user; DROP SCHEMA public"] = data["tables"].pop("accounts_user")
+
+    def tenant_id(data):
+        data["tenant_id"] = "1 OR 1=1"
+
+    for mutate, refusal in [
+        (column, "columns of accounts_user differ"),
+        (sequence, "sequence of accounts_user"),
+        (table, "not the ones its manifest lists"),
+        (tenant_id, "does not name a workspace"),
+    ]:
+        archive = _rewritten(backup_dir, backup.name, manifest=mutate)
+        with pytest.raises(backups.BackupError, match=refusal):
+            backups.workspace_restore(backup=archive)
+        if mutate is not tenant_id:
+            with pytest.raises(backups.BackupError, match=refusal):
+                backups.restore_check(archive)
+
+    assert not planted.exists()
+    assert [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)] == before
+    assert scratch_schemas() == []
+
+
+def test_public_rows_of_another_workspace_in_an_archive_are_refused(backup_dir, two_workspaces):
+    alpha, beta = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    beta_before = public_rows(beta)
+
+    def plant(rows):
+        (notice,) = rows["notifications.notice"]
+        rows["notifications.notice"].append({**notice, "pk": 999999, "fields": {**notice["fields"], "tenant": beta.pk}})
+        rows["tenants.domain"].append(
+            {
+                "model": "tenants.domain",
+                "pk": 999999,
+                "fields": {"domain": "hijack.example.org", "tenant": beta.pk, "is_primary": False},
+            }
+        )
+
+    archive = _rewritten(backup_dir, backup.name, public=plant)
+    with pytest.raises(backups.BackupError, match="notifications.notice rows include rows of another workspace"):
+        backups.workspace_restore(backup=archive)
+    with pytest.raises(backups.BackupError, match="rows include rows of another workspace"):
+        backups.workspace_restore(backup=archive, as_subdomain="bkplanted")
+
+    assert public_rows(beta) == beta_before
+    assert not Domain.objects.filter(domain="hijack.example.org").exists()
+    assert not Tenant.objects.filter(subdomain="bkplanted").exists()
+
+
+def test_a_backup_of_another_workspace_is_refused_where_one_workspace_is_meant(backup_dir, two_workspaces):
+    alpha, beta = two_workspaces
+    of_beta = backups.workspace_backup(tenant=beta)
+
+    for as_subdomain in (None, "bkcopy"):
+        with pytest.raises(backups.BackupError, match="is not a backup of this workspace"):
+            backups.workspace_restore(backup=of_beta.name, of_tenant_id=alpha.pk, as_subdomain=as_subdomain)
+    assert not Tenant.objects.filter(subdomain="bkcopy").exists()
+
+
+def test_a_storage_name_is_never_read_from_this_machines_disk(backup_dir, two_workspaces, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("elsewhere")
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+
+    elsewhere = tmp_path / "elsewhere.tar"
+    elsewhere.write_bytes((backup_dir / backup.name).read_bytes())
+
+    for name in (str(elsewhere), "../elsewhere.tar", f"workspaces/bkalpha/../../{elsewhere.name}"):
+        with pytest.raises(backups.BackupError, match="no backup"):
+            backups.workspace_restore(backup=name)  # a str is a name in the storage, never a path out of it
+    assert backups.workspace_restore(backup=elsewhere).pk == alpha.pk  # a Path is a local file
+
+
+def test_a_restore_gives_up_on_a_busy_workspace_and_changes_nothing(backup_dir, two_workspaces, monkeypatch):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    monkeypatch.setattr(backups, "LOCK_TIMEOUT", "1s")
+    steps = []
+    busy = psycopg.connect(**_connection_params())
+    try:
+        busy.execute(f"SELECT count(*) FROM {alpha.schema_name}.accounts_user")  # a transaction left open on it
+        with pytest.raises(backups.BackupError, match="stayed busy for 1s"):
+            backups.workspace_restore(backup=backup.name, progress=steps.append)
+    finally:
+        busy.close()
+
+    assert steps[-1] == "switching the workspace to the restored data"
+    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert scratch_schemas() == []
+    backups.workspace_restore(backup=backup.name)  # once it is quiet
+    assert schema_rows(alpha.schema_name) != changed[0]
+
+
+def _connection_params() -> dict:
+    db = connection.settings_dict
+    params = {
+        "dbname": db["NAME"],
+        "user": db["USER"],
+        "host": db["HOST"],
+        "port": db["PORT"],
+        "password": db["PASSWORD"],
+    }
+    return {key: value for key, value in params.items() if value}

@@ -440,3 +440,24 @@ def tamper(archive: Path) -> None:
             info = tarfile.TarInfo(filename)
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
+
+
+def test_with_the_backups_storage_down_the_pages_say_so(operator_client, make_workspace, settings, tmp_path):
+    alpha = make_workspace("alpha")
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": not_a_folder}},
+    }
+
+    dashboard = operator_client.get("/admin/")
+    assert dashboard.status_code == 200
+    assert "storage unreachable" in dashboard.content.decode().split("Last backup")[1].split("</tr>")[0]
+
+    page = operator_client.get(page_url(alpha))
+    assert page.status_code == 200 and "The backups could not be listed" in page.content.decode()
+
+    restore = operator_client.get(restore_url(alpha), {"backup": "workspaces/alpha/x.tar"}, follow=True)
+    assert restore.status_code == 200 and "The backups could not be listed" in restore.content.decode()
+    assert not RestoreRequest.objects.exists()

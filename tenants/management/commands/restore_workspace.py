@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.backups import BackupError, workspace_restore
@@ -19,8 +21,10 @@ class Command(BaseCommand):
             answer = input(f"Replace the workspace's current data with {backup}? Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
                 raise CommandError("Not restored.")
+        # A file on this machine, else a name in the backups storage.
+        source = Path(backup) if Path(backup).is_file() else backup
         try:
-            tenant = workspace_restore(backup=backup, as_subdomain=as_subdomain, actor="manage.py restore_workspace")
+            tenant = workspace_restore(backup=source, as_subdomain=as_subdomain, actor="manage.py restore_workspace")
         except BackupError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Restored {tenant.subdomain} ({tenant.host}, schema {tenant.schema_name}).")
