@@ -457,6 +457,7 @@ def workspaces_backup_all() -> dict:
     workspace can be restored on its own to any of the last BACKUP_KEEP_DAYS nights. A workspace that
     fails is logged and listed and the others go on. What the run did is stored at NIGHTLY_RUN."""
     started = timezone.now()
+    purged_backups_delete()
     backed_up, failed, newest = 0, {}, None
     for tenant in Tenant.objects.workspaces().order_by("pk").iterator():
         try:
@@ -480,6 +481,28 @@ def workspaces_backup_all() -> dict:
         storage.save(NIGHTLY_RUN, ContentFile(json.dumps(run, indent=2).encode()))
     logger.info("backup: %d workspaces backed up, %d failed", backed_up, len(failed))
     return run
+
+
+def purged_backups_delete() -> list[str]:
+    """Delete the backups of workspaces that no longer exist: a purge deletes a workspace's data for good,
+    its backups included, and a subdomain taken again must not show the old one's backups. Run after every
+    purge and by the nightly run; returns the subdomains whose backups went."""
+    storage = _storage()
+    with _storage_errors(f"list {WORKSPACES_PREFIX}"):
+        try:
+            folders = storage.listdir(WORKSPACES_PREFIX)[0]
+        except FileNotFoundError:
+            return []
+    live = set(Tenant.objects.workspaces().values_list("subdomain", flat=True))
+    deleted = []
+    for folder in sorted(set(folders) - live):
+        for filename in _listdir(f"{WORKSPACES_PREFIX}/{folder}"):
+            with _storage_errors(f"delete {WORKSPACES_PREFIX}/{folder}/{filename}"):
+                storage.delete(f"{WORKSPACES_PREFIX}/{folder}/{filename}")
+        deleted.append(folder)
+    if deleted:
+        logger.info("backup: deleted the backups of %d purged workspace(s)", len(deleted))
+    return deleted
 
 
 def workspaces_backup_last_run() -> dict | None:

@@ -31,6 +31,7 @@ def purge_closed(timestamp: int) -> list[str]:
     purged = services.tenants_purge_due(actor="system")
     if purged:
         logger.info("purged closed workspaces: %s", ", ".join(purged))
+        backups.purged_backups_delete()
     return purged
 
 

@@ -5,6 +5,8 @@ transaction of its own and pg_dump runs outside the test's transaction, so these
 import json
 import subprocess
 import tarfile
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import psycopg
@@ -462,3 +464,24 @@ def _connection_params() -> dict:
         "password": db["PASSWORD"],
     }
     return {key: value for key, value in params.items() if value}
+
+
+def test_a_purge_deletes_the_workspaces_backups_and_a_new_owner_of_its_subdomain_sees_none(
+    backup_dir, two_workspaces, make_committed_workspace, settings
+):
+    alpha, beta = two_workspaces
+    backups.workspace_backup(tenant=alpha)
+    backups.workspace_backup(tenant=beta)
+    Tenant.objects.filter(pk=beta.pk).update(
+        status=Tenant.Status.CANCELLED, closed_at=timezone.now() - timedelta(days=settings.DELETION_GRACE_DAYS + 1)
+    )
+
+    out = StringIO()
+    call_command("purge_closed_tenants", stdout=out)
+
+    assert "Purged 1 workspace(s): bkbeta" in out.getvalue()
+    assert "Deleted the backups of 1 purged workspace(s)." in out.getvalue()
+    assert backups.workspace_backups(subdomain="bkbeta") == []
+    assert len(backups.workspace_backups(subdomain="bkalpha")) == 1
+    again = make_committed_workspace("bkbeta")  # the subdomain taken again
+    assert backups.workspace_backup_list(subdomain=again.subdomain) == []
