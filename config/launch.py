@@ -285,20 +285,32 @@ def stripe_check() -> Check:
         endpoints = stripe_api.webhook_endpoints_list()
     except BillingUnavailable as error:
         return Check(name, FAIL, f"Stripe refused the key or cannot be reached: {error}"[:300], "Check the key.")
-    ours = [
+    at_site = [
         endpoint
         for endpoint in endpoints
         if urlsplit(endpoint.get("url") or "").hostname == settings.BASE_DOMAIN and endpoint.get("status") == "enabled"
     ]
-    if not ours:
+    if not at_site:
         return Check(name, _unfinished(), f"Stripe has no enabled webhook endpoint at {settings.BASE_DOMAIN}", fix)
+    # Ours: one whose signing secret dj-stripe holds, at the URL dj-stripe receives it on.
+    stored = {
+        mirror.id: mirror
+        for mirror in WebhookEndpoint.objects.filter(id__in=[e["id"] for e in at_site]).exclude(secret="")
+    }
+    ours = [
+        endpoint
+        for endpoint in at_site
+        if endpoint["id"] in stored
+        and urlsplit(endpoint["url"]).path == f"/stripe/webhook/{stored[endpoint['id']].djstripe_uuid}/"
+    ]
+    if not ours:
+        listed = ", ".join(endpoint["id"] for endpoint in at_site)
+        return Check(name, FAIL, f"no endpoint at {settings.BASE_DOMAIN} ({listed}) has its secret stored here", fix)
     endpoint = ours[0]
     enabled = set(endpoint.get("enabled_events") or [])
     missing = sorted(set(HANDLED_EVENTS) - enabled)
     if missing and "*" not in enabled:
         return Check(name, _unfinished(), f"the webhook endpoint misses {', '.join(missing)}", fix)
-    if not WebhookEndpoint.objects.filter(id=endpoint["id"]).exclude(secret="").exists():
-        return Check(name, FAIL, f"no signing secret stored for {endpoint['id']}: its events would be refused", fix)
     if match.group(1) == "test":
         return Check(name, _unfinished(), "a test key: no real payments", "Set the live key and STRIPE_LIVE_MODE=true.")
     return Check(name, PASS, f"live key of {account.get('id')}; webhook endpoint {endpoint['id']} at {endpoint['url']}")

@@ -79,6 +79,11 @@ def test_a_damaged_workspace_backup_fails_the_backups_item(settings, deployment)
 
 
 def test_stripe_that_refuses_or_lacks_the_endpoint_and_a_wrong_sentry_dsn_fail(settings, deployment, fake_stripe):
+    fake_stripe.objects["we_launch"]["url"] = f"https://{PRODUCTION_HOST}/somewhere-else/"
+    check = launch.stripe_check()
+    assert check.status == launch.FAIL
+    assert check.reason == f"no endpoint at {PRODUCTION_HOST} (we_launch) has its secret stored here"
+
     fake_stripe.objects.pop("we_launch")
     check = launch.stripe_check()
     assert check.status == launch.FAIL
