@@ -42,7 +42,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import apps
 from django.conf import settings
-from django.core import serializers
+from django.core import serializers, signing
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -61,6 +61,10 @@ logger = logging.getLogger(__name__)
 
 FORMAT = 2
 MANIFEST, PUBLIC_ROWS, TABLES_DIR = "manifest.json", "public.json", "tables"
+# The manifest's signature with this deployment's SECRET_KEY (or one of SECRET_KEY_FALLBACKS): write access to
+# the backups storage must not be enough to have forged rows restored into a workspace.
+SIGNATURE = "manifest.sig"
+SIGNING_SALT = "tenants.backups.manifest"
 DATABASE_PREFIX, WORKSPACES_PREFIX = "database", "workspaces"
 NIGHTLY_RUN = "runs/workspaces.json"  # what the last nightly run of every workspace's backup did
 STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -439,9 +443,10 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
             },
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        (folder / SIGNATURE).write_text(manifest_signature((folder / MANIFEST).read_bytes()))
         archive = folder / "backup.tar"
         with tarfile.open(archive, "w") as tar:
-            for name in (MANIFEST, *files):
+            for name in (MANIFEST, SIGNATURE, *files):
                 tar.add(folder / name, arcname=name)
         size = archive.stat().st_size
         name = _save(f"{prefix}/{created.strftime(STAMP)}.tar", archive)
@@ -559,6 +564,18 @@ def workspace_backup_list(*, subdomain: str) -> list[StoredBackup]:
 # --- Restore ------------------------------------------------------------------------------------
 
 
+def manifest_signature(manifest: bytes) -> str:
+    """The signature stored beside a manifest (Django's signing: SECRET_KEY, salted for this use)."""
+    return signing.Signer(salt=SIGNING_SALT).sign(hashlib.sha256(manifest).hexdigest())
+
+
+def _signature_valid(manifest: bytes, signature: str) -> bool:
+    try:
+        return signing.Signer(salt=SIGNING_SALT).unsign(signature.strip()) == hashlib.sha256(manifest).hexdigest()
+    except signing.BadSignature:
+        return False
+
+
 def _open_archive(backup: str | Path, folder: Path) -> dict:
     """Unpack the archive (a local path, or a name in the backups storage) and check it completely."""
     with tempfile.TemporaryDirectory() as download:
@@ -579,6 +596,12 @@ def _open_archive(backup: str | Path, folder: Path) -> dict:
                 tar.extractall(folder, filter="data")
         except tarfile.TarError as error:
             raise BackupError(f"{backup} is not a readable archive: {error}") from None
+    signature = folder / SIGNATURE
+    if not signature.is_file() or not _signature_valid((folder / MANIFEST).read_bytes(), signature.read_text()):
+        raise BackupError(
+            f"{backup}: its manifest is not signed with this deployment's key: it was altered, or made by another "
+            "deployment (SECRET_KEY_FALLBACKS keeps an old key's backups valid)"
+        )
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except ValueError:
@@ -590,7 +613,7 @@ def _open_archive(backup: str | Path, folder: Path) -> dict:
         )
     listed = manifest.get("files") or {}
     expected = {PUBLIC_ROWS, *(f"{TABLES_DIR}/{table}.copy" for table in manifest.get("tables") or {})}
-    if set(listed) != expected or names != {MANIFEST, *expected}:
+    if set(listed) != expected or names != {MANIFEST, SIGNATURE, *expected}:
         raise BackupError(f"{backup}: the files in the archive are not the ones its manifest lists")
     for filename, entry in listed.items():
         if entry.get("sha256") != _sha256(folder / filename):

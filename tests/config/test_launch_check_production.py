@@ -28,12 +28,12 @@ def deployment(settings, tmp_path, make_committed_workspace, fake_stripe, sentry
         **settings.STORAGES,
         "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
     }
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
     alpha = make_committed_workspace("lcalpha")
     make_committed_workspace("lcbeta")
     add_member(alpha, "ann@lcalpha.test")
     backups.database_backup()
     backups.workspaces_backup_all()
-    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
     yield tmp_path
     connection.set_schema_to_public()
     Domain.objects.filter(domain=PRODUCTION_HOST).delete()

@@ -213,6 +213,7 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
         tar.extractall(folder, filter="data")
     manifest = json.loads((folder / backups.MANIFEST).read_text())
     (folder / backups.MANIFEST).write_text(json.dumps({**manifest, "migrations": "0" * 64}))
+    (folder / backups.SIGNATURE).write_text(backups.manifest_signature((folder / backups.MANIFEST).read_bytes()))
     with tarfile.open(backup_dir / "foreign.tar", "w") as tar:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
@@ -321,9 +322,9 @@ def test_the_newest_database_backup_is_verified_by_checksum_and_contents(backup_
         backups.database_backup_verify()
 
 
-def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None) -> Path:
-    """A copy of a stored archive with its manifest and public rows changed, checksums made to match (the
-    manifest is not signed: only what it says is checked)."""
+def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None, sign=True) -> Path:
+    """A copy of a stored archive with its manifest and public rows changed, checksums made to match, and
+    the manifest signed again unless `sign` is False."""
     folder = backup_dir / "rewrite"
     with tarfile.open(backup_dir / name) as tar:
         tar.extractall(folder, filter="data")
@@ -336,6 +337,8 @@ def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None) -> Pa
     if manifest:
         manifest(data)
     (folder / backups.MANIFEST).write_text(json.dumps(data))
+    if sign:  # as someone holding this deployment's key: the checks behind the signature are what is tried
+        (folder / backups.SIGNATURE).write_text(backups.manifest_signature((folder / backups.MANIFEST).read_bytes()))
     archive = backup_dir / "rewritten.tar"
     with tarfile.open(archive, "w") as tar:
         for path in sorted(folder.rglob("*")):
@@ -379,6 +382,29 @@ def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_w
     assert not planted.exists()
     assert [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)] == before
     assert scratch_schemas() == []
+
+
+def test_an_archive_altered_without_this_deployments_key_is_refused(backup_dir, two_workspaces, settings):
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    change_everything(alpha)
+    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+
+    def more_members(rows):
+        rows["tenants.tenant"][0]["fields"]["business_name"] = "Taken over"
+
+    forged = _rewritten(backup_dir, backup.name, public=more_members, sign=False)
+    with pytest.raises(backups.BackupError, match="not signed with this deployment's key"):
+        backups.workspace_restore(backup=forged)
+    with pytest.raises(backups.BackupError, match="not signed with this deployment's key"):
+        backups.restore_check(forged)
+    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+
+    old_key, settings.SECRET_KEY = settings.SECRET_KEY, "a-new-key-" + "x" * 50  # the key rotated
+    with pytest.raises(backups.BackupError, match="not signed with this deployment's key"):
+        backups.restore_check(backup.name)
+    settings.SECRET_KEY_FALLBACKS = [old_key]  # the old key kept as a fallback: its backups still restore
+    assert backups.restore_check(backup.name)["accounts_user"] == 3
 
 
 def test_public_rows_of_another_workspace_in_an_archive_are_refused(backup_dir, two_workspaces):

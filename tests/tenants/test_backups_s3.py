@@ -103,7 +103,9 @@ def test_a_workspace_backup_lands_in_the_bucket_with_a_manifest_that_matches_its
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
         manifest = json.load(tar.extractfile(backups.MANIFEST))
         files = {
-            m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile() and m.name != backups.MANIFEST
+            m.name: tar.extractfile(m).read()
+            for m in tar.getmembers()
+            if m.isfile() and m.name not in (backups.MANIFEST, backups.SIGNATURE)
         }
     assert manifest["subdomain"] == "s3alpha"
     assert set(files) == set(manifest["files"])
