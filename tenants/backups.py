@@ -8,7 +8,8 @@ A workspace backup is one uncompressed tar in the `backups` storage (settings.ST
   audit events, emails, notices), serialized by Django;
 - `manifest.json`: SHA-256 of every file, each table's columns, row count and identity sequence, the
   subdomain, schema, creation time, app version, server version and a digest of the schema's applied
-  migrations.
+  migrations;
+- `manifest.sig`: the manifest's signature with SECRET_KEY (an archive is input: see _load_schema).
 
 Everything is read in one repeatable-read transaction, with catalog queries filtered by the schema's
 namespace: the cost is the workspace's own size, not the number of other workspaces (pg_dump --schema
