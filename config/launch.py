@@ -14,6 +14,8 @@ and its tests. Its record, LaunchCheckRun, is a plain model in `core`.
 import re
 import secrets
 import socket
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -328,10 +330,29 @@ def email_check() -> Check:
             "Set EMAIL_BACKEND to an anymail ESP (e.g. anymail.backends.postmark.EmailBackend) and its ANYMAIL_*.",
         )
     try:
-        get_connection(backend)
+        esp = get_connection(backend)
     except Exception as error:
         return Check(name, FAIL, f"{backend}: {error}"[:200], "Set the provider's ANYMAIL_* variables.")
-    return Check(name, PASS, f"{backend.split('.')[2]} from {settings.DEFAULT_FROM_EMAIL} (sender not verified here)")
+    provider = backend.split(".")[2]
+    api_url = getattr(esp, "api_url", "")  # anymail's HTTP backends; an SMTP one has none
+    if api_url:
+        problem = _unreachable(api_url)
+        if problem:
+            reason = f"{provider}'s API at {api_url} cannot be reached: {problem}"
+            return Check(name, FAIL, reason, "Check the network and the ANYMAIL_* API URL.")
+    reached = "API reached" if api_url else "no API to reach"
+    return Check(name, PASS, f"{provider} from {settings.DEFAULT_FROM_EMAIL}: {reached} (sender not verified here)")
+
+
+def _unreachable(url: str, *, timeout: float = 5.0) -> str:
+    """ "" when the server answers at all (an HTTP error is an answer: nothing is sent, no credentials)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout):  # noqa: S310
+            return ""
+    except urllib.error.HTTPError:
+        return ""
+    except (urllib.error.URLError, OSError) as error:
+        return str(getattr(error, "reason", error))[:200]
 
 
 def legal_check() -> Check:

@@ -56,6 +56,7 @@ def test_a_production_like_deployment_passes_every_item(settings, deployment, fa
     assert by_name["stripe"].reason.startswith("live key of acct_portal_test; webhook endpoint we_launch")
     assert fake_stripe.calls("GET", "/v1/account") and fake_stripe.calls("GET", "/v1/webhook_endpoints")
     assert by_name["monitoring"].reason.endswith("accepted a probe; JSON logs")
+    assert by_name["email"].reason.endswith("API reached (sender not verified here)")
     assert sentry.paths == ["/api/1/envelope/"] and b'"type": "client_report"' in sentry.envelopes[0]
     assert not sentry.events()  # the probe made no issue
     assert by_name["DNS"].reason == f"{PRODUCTION_HOST} and *.{PRODUCTION_HOST} -> ['203.0.113.10']"
@@ -78,7 +79,7 @@ def test_a_damaged_workspace_backup_fails_the_backups_item(settings, deployment)
     assert check.reason.startswith("the newest workspace backup does not restore:") and "checksum" in check.reason
 
 
-def test_stripe_that_refuses_or_lacks_the_endpoint_and_a_wrong_sentry_dsn_fail(settings, deployment, fake_stripe):
+def test_stripe_without_our_endpoint_and_unreachable_services_fail(settings, deployment, fake_stripe):
     fake_stripe.objects["we_launch"]["url"] = f"https://{PRODUCTION_HOST}/somewhere-else/"
     check = launch.stripe_check()
     assert check.status == launch.FAIL
@@ -98,3 +99,7 @@ def test_stripe_that_refuses_or_lacks_the_endpoint_and_a_wrong_sentry_dsn_fail(s
     settings.SENTRY_DSN = dsn  # nothing listens there any more
     check = launch.monitoring_check()
     assert check.status == launch.FAIL and "did not accept a probe: unreachable" in check.reason
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": dsn.replace("public@", "")}
+    check = launch.email_check()
+    assert check.status == launch.FAIL and "postmark's API at http://127.0.0.1:" in check.reason
