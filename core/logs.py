@@ -15,6 +15,7 @@ import time
 import uuid
 
 import structlog
+from django.conf import settings
 from django.utils.functional import empty
 
 from core import metrics
@@ -87,6 +88,9 @@ def request_id_for(request) -> str:
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
+STATIC_PREFIX = "/" + settings.STATIC_URL.lstrip("/")
+
+
 class RequestLogMiddleware:
     """Binds the request id at once and the workspace once routed, answers with X-Request-ID, and logs
     one `request` line at the end (method, scrubbed path, status, duration, workspace, user id)."""
@@ -102,7 +106,8 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request.request_id
-            metrics.request_counted(response.status_code)
+            if not request.path.startswith(STATIC_PREFIX):  # WhiteNoise's files: not the app's error rate
+                metrics.request_counted(response.status_code)
             logger.info(
                 "request",
                 method=request.method,
