@@ -398,7 +398,7 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / ".data" / "backups")},
     }
-# Directory of pg_dump, pg_restore and psql; empty: the binaries matching the server's major version.
+# Directory of pg_dump and pg_restore; empty: the binaries matching the server's major version.
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"

@@ -149,7 +149,7 @@ def server_version() -> tuple[int, str]:
 
 
 def pg_program(name: str) -> str:
-    """pg_dump, pg_restore or psql of the server's major version (pg_dump refuses an older server's
+    """pg_dump or pg_restore of the server's major version (pg_dump refuses an older server's
     client, and an older pg_restore cannot read a newer dump)."""
     major, _ = server_version()
     if settings.PG_BIN_DIR:
