@@ -20,7 +20,7 @@ from core.health import WORKER_HEARTBEAT_MAX_AGE, migrations_pending
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
 from notifications.models import EmailLog
-from tenants.backups import BackupError, newest_database_backup_at, workspaces_backup_last_run
+from tenants.backups import BackupError, backup_status
 from tenants.models import AuditAction, Tenant
 
 SIGNUP_DAYS = 30
@@ -271,10 +271,10 @@ def last_backup(*, now: datetime) -> dict:
     """The newest whole-database backup's age, "stale" past a day and a bit (the worker makes one daily),
     and the last nightly run of every workspace's backup: when, how many, which failed."""
     try:
-        made = newest_database_backup_at()
-        run = workspaces_backup_last_run()
+        status = backup_status()
     except BackupError as error:  # the storage is down: that is the answer, not a 500
         return {"made_at": None, "hours": None, "stale": True, "workspaces": None, "error": str(error)[:200]}
+    made, run = status["database_made_at"], status["nightly_run"]
     hours = None if made is None else (now - made).total_seconds() / 3600
     workspaces = None
     if run:

@@ -44,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers, signing
+from django.core.cache import caches
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -68,6 +69,7 @@ SIGNATURE = "manifest.sig"
 SIGNING_SALT = "tenants.backups.manifest"
 DATABASE_PREFIX, WORKSPACES_PREFIX = "database", "workspaces"
 NIGHTLY_RUN = "runs/workspaces.json"  # what the last nightly run of every workspace's backup did
+STATUS_CACHE_KEY, STATUS_CACHE_SECONDS = "backups:status", 10 * 60  # backup_status()
 STAMP = "%Y%m%dT%H%M%S%fZ"
 # Public rows of a workspace that belong to its Stripe customer (unique Stripe ids): a copy made with
 # `--as` gets none of them, so two workspaces never share a customer or a subscription.
@@ -398,6 +400,7 @@ def database_backup() -> Backup:
         manifest_path.write_text(json.dumps(manifest, indent=2))
         _save(f"{prefix}/{stamp}.json", manifest_path)
     expired = _expire(prefix)
+    caches["public"].delete(STATUS_CACHE_KEY)
     logger.info("backup: database to %s (%d expired)", name, len(expired))
     return Backup(name=name, size=manifest["files"]["database.dump"]["size"], manifest=manifest)
 
@@ -485,6 +488,7 @@ def workspaces_backup_all() -> dict:
         if storage.exists(NIGHTLY_RUN):
             storage.delete(NIGHTLY_RUN)
         storage.save(NIGHTLY_RUN, ContentFile(json.dumps(run, indent=2).encode()))
+    caches["public"].delete(STATUS_CACHE_KEY)
     logger.info("backup: %d workspaces backed up, %d failed", backed_up, len(failed))
     return run
 
@@ -509,6 +513,17 @@ def purged_backups_delete() -> list[str]:
     if deleted:
         logger.info("backup: deleted the backups of %d purged workspace(s)", len(deleted))
     return deleted
+
+
+def backup_status() -> dict:
+    """When the newest whole-database backup was made and what the last nightly run did, for the operators'
+    dashboard: kept in the shared cache (the storage is two round trips away, an S3 bucket's ~100 ms),
+    dropped by each backup run. Raises BackupError when the storage cannot be read (never cached)."""
+    status = caches["public"].get(STATUS_CACHE_KEY)
+    if status is None:
+        status = {"database_made_at": newest_database_backup_at(), "nightly_run": workspaces_backup_last_run()}
+        caches["public"].set(STATUS_CACHE_KEY, status, STATUS_CACHE_SECONDS)
+    return status
 
 
 def workspaces_backup_last_run() -> dict | None:

@@ -174,6 +174,7 @@ EXPECTED: dict[str, frozenset[AuditAction] | NotAudited | CoveredBy] = {
         "the nightly copy of every workspace changes none of them (workspace_backup with audit=False)"
     ),
     "tenants.backups.workspaces_backup_last_run": NotAudited("read only"),
+    "tenants.backups.backup_status": NotAudited("read only"),
     "tenants.backups.manifest_signature": NotAudited("computes a signature"),
     "tenants.backups.purged_backups_delete": NotAudited("files of workspaces already purged (tenant.purged)"),
     "tenants.backups.database_backup_verify": NotAudited("reads the newest whole-database backup"),
