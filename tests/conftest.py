@@ -5,10 +5,12 @@ back, so a test can provision workspaces (claiming spares) and leave the pool as
 import itertools
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants import pool, services
@@ -56,6 +58,16 @@ def _empty_caches():
 
     for alias in ("default", "ratelimit", "public"):
         caches[alias].clear()
+
+
+@pytest.fixture
+def clock_still():
+    """Time stands still for the test (process-wide: the live server's threads too). Rate limits count in
+    fixed windows, and django-ratelimit ends each key's window at its own offset in the period: a test
+    that counts up to a limit and runs across that edge sees its counter start again at 0 (this failed
+    CI once, at 15:17:08 UTC, for 192.0.2.66 under 4/10m)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

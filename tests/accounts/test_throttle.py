@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 
 from tests.conftest import PASSWORD, workspace_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("host", ["localhost", "acme.localhost", "unknown.localhost", "evil.example.com"])
-def test_liveness_answers_on_any_host_without_touching_the_database(host, settings):
+def test_liveness_answers_on_any_host_without_touching_the_database(host, settings, clock_still):
     settings.RATE_LIMIT_GLOBAL = "2/m"
     settings.SECURE_SSL_REDIRECT = True
     client = host_client(host)

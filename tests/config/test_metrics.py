@@ -12,6 +12,8 @@ from django.utils import timezone
 from core import metrics
 from core.logs import RequestLogMiddleware
 
+pytestmark = pytest.mark.usefixtures("clock_still")  # hourly buckets: a test must not run across an hour
+
 
 def _serve(status: int) -> None:
     RequestLogMiddleware(lambda request: HttpResponse(status=status))(RequestFactory().get("/anything/"))

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import host_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_login_and_password_reset_fail_closed(redis_down, acme):
     assert response.status_code == 503 and response["Retry-After"] == "5"
 
 
-def test_signup_and_the_global_limit_fail_open(redis_down, settings, caplog):
+def test_signup_and_the_global_limit_fail_open(redis_down, settings, caplog, clock_still):
     settings.RATE_LIMIT_GLOBAL = "2/m"
     redis_down()
     client = host_client("localhost", REMOTE_ADDR="203.0.113.50")

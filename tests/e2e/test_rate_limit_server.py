@@ -8,7 +8,7 @@ from tests.e2e.conftest import in_thread
 
 
 @pytest.fixture
-def limited_server(live_server_url, settings):
+def limited_server(live_server_url, settings, clock_still):
     settings.RATE_LIMIT_GLOBAL = "100/15m"
     return live_server_url
 

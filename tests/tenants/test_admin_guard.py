@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import PASSWORD, host_client
 from tests.support.operators import operator_create, operator_login
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 
 
 def test_admin_login_failures_are_throttled_and_the_right_password_then_waits_from_that_client(settings):

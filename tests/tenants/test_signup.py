@@ -249,6 +249,7 @@ def test_an_empty_post_is_a_refused_submission_not_a_page_view(public_client):
     assert response.content.decode().count("This field is required") >= 5
 
 
+@pytest.mark.usefixtures("clock_still")
 def test_signups_are_throttled_per_client_ip(public_client, settings):
     settings.SIGNUP_RATE_PER_IP = "2/h"
     codes = [
@@ -263,6 +264,7 @@ def test_signups_are_throttled_per_client_ip(public_client, settings):
     assert other.status_code == 302
 
 
+@pytest.mark.usefixtures("clock_still")
 def test_form_errors_do_not_count_towards_the_signup_limit(public_client, settings):
     settings.SIGNUP_RATE_PER_IP = "2/h"
     for _ in range(5):  # a person who mistypes their password five times
@@ -270,6 +272,7 @@ def test_form_errors_do_not_count_towards_the_signup_limit(public_client, settin
     assert public_client.post("/signup/", signup_data(), REMOTE_ADDR="192.0.2.7").status_code == 302
 
 
+@pytest.mark.usefixtures("clock_still")
 def test_a_global_cap_brakes_scripted_signups_from_many_addresses(public_client, settings):
     settings.SIGNUP_RATE_GLOBAL = "2/h"
     codes = [

@@ -76,6 +76,7 @@ def test_answered_on_the_public_host_and_any_other_host_too(make_workspace):
         assert ask("alpha.localhost", host=host).status_code == 200, host
 
 
+@pytest.mark.usefixtures("clock_still")
 def test_never_redirected_to_https_nor_rate_limited(make_workspace, settings):
     make_workspace("alpha")
     settings.SECURE_SSL_REDIRECT = True
