@@ -313,7 +313,7 @@ class TenantAdmin(admin.ModelAdmin):
         form = RestoreConfirmForm(data, subdomain=tenant.subdomain, initial={"backup": name, "mode": mode})
         if data is not None and form.is_valid():
             try:
-                restores.restore_request_create(
+                queued = restores.restore_request_create(
                     tenant=tenant,
                     backup=backup.name,
                     as_subdomain=form.cleaned_data["as_subdomain"],
@@ -325,10 +325,11 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Restore of {tenant.subdomain} from {Path(backup.name).name} queued: its progress shows below.",
+                    f"Restore of {tenant.subdomain} from {Path(backup.name).name} queued. "
+                    "This page follows it until it is done.",
                     messages.SUCCESS,
                 )
-                return self._back_to(tenant, "#restores")
+                return HttpResponseRedirect(reverse("admin:tenants_restorerequest_change", args=[queued.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -545,6 +546,16 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
         "finished_at",
     ]
     readonly_fields = fields
+    change_form_template = "admin/tenants/restorerequest/change_form.html"
+    REFRESH_SECONDS = 2
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """While the restore is queued or running, its page reloads itself to show each step (it has no form
+        to lose); once it is done, it stays still."""
+        restore = self.get_object(request, object_id)
+        if restore is not None and restore.status in RestoreRequest.PENDING:
+            extra_context = {**(extra_context or {}), "refresh_seconds": self.REFRESH_SECONDS}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Restored")
     def mode(self, restore: RestoreRequest) -> str:

@@ -1,6 +1,6 @@
 """A workspace's page in the operators' admin, in headless Chromium: usage, invoices, backups with a restore
 that the worker ran, emails and the audit trail, and the restore's confirmation page. Screenshots:
-admin-workspace.png and admin-workspace-restore.png."""
+admin-workspace.png, admin-workspace-restore.png and admin-restore-done.png."""
 
 from datetime import timedelta
 
@@ -19,7 +19,7 @@ from accounts.models import User  # noqa: E402
 from billing.models import BillingAccount, Invoice  # noqa: E402
 from notifications.models import EmailLog  # noqa: E402
 from tenants import backups, restores, services  # noqa: E402
-from tenants.models import AuditAction, Tenant  # noqa: E402
+from tenants.models import AuditAction, RestoreRequest, Tenant  # noqa: E402
 from tests.conftest import PASSWORD, add_member  # noqa: E402
 from tests.support.operators import operator_create, totp_code  # noqa: E402
 
@@ -147,3 +147,15 @@ def test_the_workspace_page_and_the_restore_confirmation(page, live_server_url, 
     page.get_by_role("button", name="Restore as a new workspace").click()
     expect(page.locator(".errorlist")).to_contain_text("Type northwind exactly to confirm.")
     page.screenshot(path=screenshot_dir / "admin-workspace-restore.png", full_page=True)
+
+    page.fill("#id_confirm", "northwind")
+    page.get_by_role("button", name="Restore as a new workspace").click()
+    expect(page.locator(".messagelist")).to_contain_text("This page follows it until it is done.")
+    expect(page.locator(".field-status")).to_contain_text("Queued")
+    queued = in_thread(lambda: RestoreRequest.objects.get(status="queued").pk)
+    in_thread(restores.restore_request_run, request_id=queued)
+    # No reload by the test: the page reloads itself while the restore is pending, then stays still.
+    expect(page.locator(".field-status")).to_contain_text("Succeeded", timeout=15_000)
+    expect(page.locator(".field-restored_workspace a")).to_have_text("northwind-copy")
+    expect(page.get_by_text("reloads every")).to_have_count(0)
+    page.screenshot(path=screenshot_dir / "admin-restore-done.png", full_page=True)

@@ -46,6 +46,10 @@ def restore_url(tenant: Tenant) -> str:
     return f"/admin/tenants/tenant/{tenant.pk}/restore/"
 
 
+def request_url(request: RestoreRequest) -> str:
+    return f"/admin/tenants/restorerequest/{request.pk}/change/"
+
+
 def logged_in(user: User, device) -> object:
     from django.conf import settings
 
@@ -227,8 +231,9 @@ def test_a_second_restore_while_one_is_queued_is_refused(operator_client, make_w
     name = fake_backup(alpha)
     form = {"backup": name, "mode": "in_place", "confirm": "alpha"}
     response = operator_client.post(restore_url(alpha), form)
-    assert response.status_code == 302 and response["Location"].endswith(f"{page_url(alpha)}#restores")
     request = RestoreRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == request_url(request)
     assert (request.tenant, request.backup, request.status, request.requested_by) == (
         alpha,
         name,
@@ -243,6 +248,26 @@ def test_a_second_restore_while_one_is_queued_is_refused(operator_client, make_w
     assert RestoreRequest.objects.count() == 1 and jobs_by_status(restores.RESTORE_TASK) == {"todo": 1}
     page = operator_client.get(page_url(alpha)).content.decode()
     assert "Queued" in page and name in page
+
+
+def test_a_restore_page_follows_the_restore_until_it_is_done(operator_client, make_workspace, backup_dir):
+    alpha = make_workspace("alpha")
+    name = fake_backup(alpha)
+    form = {"backup": name, "mode": "in_place", "confirm": "alpha"}
+    followed = operator_client.post(restore_url(alpha), form, follow=True).content.decode()
+    assert "queued. This page follows it until it is done." in followed
+    assert '<meta http-equiv="refresh" content="2">' in followed
+    assert f"{page_url(alpha)}#restores" in followed  # back to the workspace
+
+    request = RestoreRequest.objects.get()
+    url = request_url(request)
+    RestoreRequest.objects.update(status="running", progress="schema built\nrows loaded")
+    running = operator_client.get(url).content.decode()
+    assert 'http-equiv="refresh"' in running and "schema built<br>rows loaded" in running
+    for status in ("succeeded", "failed"):
+        RestoreRequest.objects.update(status=status)
+        done = operator_client.get(url).content.decode()
+        assert 'http-equiv="refresh"' not in done and "reloads every" not in done
 
 
 def test_a_restore_left_running_by_a_dead_worker_stops_blocking_after_an_hour(
