@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -79,7 +80,9 @@ class ProcfileGunicorn(Gunicorn):
         return [str(Path(sys.executable).with_name(program)), *args]
 
     def access_log(self) -> list[dict]:
-        lines = self.log.read_text().splitlines()
+        """Whole lines only: the file may be read while gunicorn is halfway through writing one."""
+        text = self.log.read_text()
+        lines = text[: text.rfind("\n") + 1].splitlines()
         return [json.loads(line) for line in lines if line.startswith('{"event": "http"')]
 
 
@@ -305,8 +308,9 @@ def test_an_unknown_subdomain_gets_no_certificate(stack):
     logs = stack.access_logs(lambda lines: any(line["query"] == "domain=nobody.localhost" for line in lines))
     asks = {(line["query"], line["status"]) for log in logs for line in log if line["path"] == "/internal/tls-ask"}
     assert {("domain=nobody.localhost", 404), ("domain=acme.localhost", 200)} <= asks, asks
-    assert not (stack.caddy.root / "caddy-data" / "caddy" / "certificates" / "local" / "nobody.localhost").exists()
-    assert (stack.caddy.root / "caddy-data" / "caddy" / "certificates" / "local" / "acme.localhost").exists()
+    issued = stack.caddy.root / "caddy-data" / "caddy" / "certificates" / "local"
+    names = sorted(path.name for path in issued.iterdir()) if issued.exists() else []
+    assert "nobody.localhost" not in names and "acme.localhost" in names, names
 
 
 def test_plain_http_redirects_to_https_and_the_ask_endpoint_is_not_public(stack):
@@ -361,8 +365,19 @@ def test_a_suspension_takes_effect_on_both_instances_at_once(stack):
     assert stack.peer_certificate("suspendme.localhost")  # still served over HTTPS: its page says why
 
 
+def _browser_clear_of_its_window_edge(stack: Stack, host: str, period: int = 3600) -> Browser:
+    """A browser whose request-limit window does not end in the next minute. django-ratelimit ends each
+    client's window at its own offset in the period (crc32 of the key, here the address): a count that ran
+    across it would start again at 0. The instances' clocks cannot be stopped from here."""
+    while True:
+        browser = stack.browser(host)
+        edge = zlib.crc32(browser.source.encode()) % period
+        if (edge - int(time.time())) % period > 60:
+            return browser
+
+
 def test_the_request_limit_is_one_count_across_both_instances(stack):
-    browser = stack.browser("localhost")
+    browser = _browser_clear_of_its_window_edge(stack, "localhost")
     tag = uuid.uuid4().hex[:8]
     statuses = [browser.get("/terms/", **{"X-Request-ID": f"rl-{tag}-{n}"}).status_code for n in range(25)]
     assert statuses == [200] * RATE_LIMIT + [429] * 5, statuses
