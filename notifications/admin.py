@@ -47,9 +47,20 @@ class EmailLogAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Send again", permissions=["send"])
     def send_again(self, request, queryset):
+        queued, gone = 0, 0
         for email in queryset.select_related("tenant"):
-            services.email_send_again(email=email, actor=request.user.email, ip_address=client_ip(request))
-        self.message_user(request, f"Queued {queryset.count()} email(s) again.", messages.SUCCESS)
+            try:
+                services.email_send_again(email=email, actor=request.user.email, ip_address=client_ip(request))
+            except registry.EmailObsolete:
+                gone += 1
+            else:
+                queued += 1
+        if queued:
+            self.message_user(request, f"Queued {queued} email(s) again.", messages.SUCCESS)
+        if gone:
+            self.message_user(
+                request, f"Not sent again: {gone} email(s) of a workspace that no longer exists.", messages.WARNING
+            )
 
     def has_send_permission(self, request) -> bool:
         """Sending makes new links (password reset, invitations): operators only, not view-only staff."""

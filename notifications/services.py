@@ -125,7 +125,10 @@ email_resent = Signal()
 @transaction.atomic
 def email_send_again(*, email: EmailLog, actor: str = "system", ip_address: str | None = None) -> EmailLog:
     """An operator's "send again": a new email of the same kind, to the same address, about the same thing,
-    built when the worker sends it (so with today's data and links)."""
+    built when the worker sends it (so with today's data and links). An email of a purged workspace has
+    nothing left to be built from: EmailObsolete, and nothing is queued."""
+    if email.tenant_id is None:
+        raise registry.EmailObsolete("its workspace no longer exists")
     resent = email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
     email_resent.send(sender=EmailLog, original=email, resent=resent, actor=actor, ip_address=ip_address)
     return resent

@@ -70,8 +70,6 @@ def audit_record(
 def _email_resent_audit(sender, *, original, resent, actor: str, ip_address: str | None, **kwargs) -> None:
     """notifications.services.email_resent: an operator's resend of a workspace's email (which kind,
     which log rows; not the address, which the email log holds)."""
-    if original.tenant_id is None:
-        return
     audit_record(
         tenant=original.tenant,
         actor=actor,

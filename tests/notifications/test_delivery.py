@@ -108,6 +108,22 @@ def test_send_again_from_the_admin(acme, operator_client):
     assert resent.details["email"] == email.pk and resent.ip_address == "127.0.0.1"
 
 
+def test_an_email_of_a_purged_workspace_is_not_sent_again(acme, operator_client):
+    kept = email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
+    orphan = EmailLog.objects.create(kind="welcome", to="owner@gone.test", tenant=None, tenant_label="gone")
+    jobs_run()
+    response = operator_client.post(
+        "/admin/notifications/emaillog/",
+        {"action": "send_again", "_selected_action": [kept.pk, orphan.pk], "index": 0},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Queued 1 email(s) again." in page
+    assert "Not sent again: 1 email(s) of a workspace that no longer exists." in page
+    assert EmailLog.objects.filter(to="owner@gone.test").count() == 1  # nothing queued for it
+    assert [event.details["email"] for event in AuditEvent.objects.filter(action=AuditAction.EMAIL_RESENT)] == [kept.pk]
+
+
 def test_the_workspace_admin_page_shows_its_emails(acme, operator_client):
     email_queue(kind="welcome", to=acme.owner_email, tenant=acme)
     jobs_run()
