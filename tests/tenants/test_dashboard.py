@@ -14,7 +14,7 @@ from notifications.models import EmailLog
 from tenants import services
 from tenants.models import Tenant
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]  # days and hours must not turn mid-test
 
 
 def _age(tenant: Tenant, days: int) -> None:
