@@ -553,7 +553,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
         """While the restore is queued or running, its page reloads itself to show each step (it has no form
         to lose); once it is done, it stays still."""
         restore = self.get_object(request, object_id)
-        if restore is not None and restore.status in RestoreRequest.PENDING:
+        if restore is not None and restore.under_way:
             extra_context = {**(extra_context or {}), "refresh_seconds": self.REFRESH_SECONDS}
         return super().change_view(request, object_id, form_url, extra_context)
 

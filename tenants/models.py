@@ -213,6 +213,8 @@ class RestoreRequest(models.Model):
         FAILED = "failed", "Failed"
 
     PENDING = (Status.QUEUED, Status.RUNNING)
+    # A restore takes seconds (docs/performance.md); one still running after this lost its worker.
+    ABANDONED_AFTER = timedelta(hours=1)
 
     tenant_id = models.BigIntegerField()
     tenant = models.ForeignObject(
@@ -257,3 +259,11 @@ class RestoreRequest(models.Model):
     @property
     def backup_filename(self) -> str:
         return self.backup.rsplit("/", 1)[-1]
+
+    @property
+    def under_way(self) -> bool:
+        """Queued, or running for less than ABANDONED_AFTER (past that its worker is gone, and the next
+        request on this workspace marks it failed)."""
+        if self.status == self.Status.QUEUED:
+            return True
+        return self.status == self.Status.RUNNING and self.started_at > timezone.now() - self.ABANDONED_AFTER

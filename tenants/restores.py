@@ -3,7 +3,6 @@ a backup; a restore is a RestoreRequest that the worker runs with tenants/backup
 progress and its outcome on the request for the admin to show."""
 
 import logging
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
@@ -21,8 +20,7 @@ BACKUP_TASK = "tenants.backup_workspace"
 RESTORE_TASK = "tenants.restore_workspace"
 RESTORE_PERMISSION = "tenants.restore_workspace"
 UNEXPECTED_FAILURE = "The restore stopped on an unexpected error; the job failures list has the details."
-# A restore takes seconds (docs/performance.md); one still running after this lost its worker.
-ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED_AFTER = RestoreRequest.ABANDONED_AFTER
 ABANDONED = (
     "The worker stopped while this restore ran. A restore is one transaction, so it either finished or changed "
     "nothing: the workspace's audit trail has a 'restored' event if it finished."

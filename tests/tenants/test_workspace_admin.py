@@ -261,9 +261,11 @@ def test_a_restore_page_follows_the_restore_until_it_is_done(operator_client, ma
 
     request = RestoreRequest.objects.get()
     url = request_url(request)
-    RestoreRequest.objects.update(status="running", progress="schema built\nrows loaded")
+    RestoreRequest.objects.update(status="running", started_at=timezone.now(), progress="schema built\nrows loaded")
     running = operator_client.get(url).content.decode()
     assert 'http-equiv="refresh"' in running and "schema built<br>rows loaded" in running
+    RestoreRequest.objects.update(started_at=timezone.now() - timedelta(minutes=61))  # its worker died
+    assert 'http-equiv="refresh"' not in operator_client.get(url).content.decode()
     for status in ("succeeded", "failed"):
         RestoreRequest.objects.update(status=status)
         done = operator_client.get(url).content.decode()
