@@ -309,8 +309,9 @@ SELECT c.relname,
 """
 
 
-def _dump_schema(cursor, schema: str, folder: Path) -> dict:
-    """Each table of `schema` to `folder/tables/<table>.copy`; returns what the manifest says of them."""
+def _dump_schema(cursor, schema: str, folder: Path, files: dict) -> dict:
+    """Each table of `schema` to `folder/tables/<table>.copy`, each file's checksum and size added to `files`
+    as it is written; returns what the manifest says of the tables."""
     quote = connection.ops.quote_name
     (folder / TABLES_DIR).mkdir()
     cursor.execute(SCHEMA_TABLES, {"schema": schema})
@@ -318,12 +319,16 @@ def _dump_schema(cursor, schema: str, folder: Path) -> dict:
     for table, columns, identity in cursor.fetchall():
         qualified = f"{quote(schema)}.{quote(table)}"
         listed = ", ".join(quote(column) for column in columns)
-        with (folder / TABLES_DIR / f"{table}.copy").open("wb") as out:
+        filename = f"{TABLES_DIR}/{table}.copy"
+        digest, size = hashlib.sha256(), 0
+        with (folder / filename).open("wb") as out:
             with cursor.copy(f"COPY {qualified} ({listed}) TO STDOUT") as copy:
                 for data in copy:
                     out.write(data)
-        cursor.execute(f"SELECT count(*) FROM {qualified}")
-        rows = cursor.fetchone()[0]
+                    digest.update(data)
+                    size += len(data)
+        rows = cursor.rowcount  # psycopg sets it from COPY's command tag: no second scan with count(*)
+        files[filename] = {"sha256": digest.hexdigest(), "size": size}
         sequence = None
         if identity:
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [qualified, identity])
@@ -427,10 +432,11 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         with _repeatable_read() as cursor:
-            (folder / PUBLIC_ROWS).write_text(json.dumps(_public_rows(tenant), cls=DjangoJSONEncoder, indent=1))
-            tables = _dump_schema(cursor, tenant.schema_name, folder)
+            public = json.dumps(_public_rows(tenant), cls=DjangoJSONEncoder, indent=1).encode()
+            (folder / PUBLIC_ROWS).write_bytes(public)
+            files = {PUBLIC_ROWS: {"sha256": hashlib.sha256(public).hexdigest(), "size": len(public)}}
+            tables = _dump_schema(cursor, tenant.schema_name, folder, files)
             migrations = _migrations_digest(tenant.schema_name)
-        files = [PUBLIC_ROWS, *(f"{TABLES_DIR}/{table}.copy" for table in tables)]
         manifest = {
             "format": FORMAT,
             "kind": "workspace",
@@ -442,9 +448,7 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
             "postgresql_version": server,
             "migrations": migrations,
             "tables": tables,
-            "files": {
-                name: {"sha256": _sha256(folder / name), "size": (folder / name).stat().st_size} for name in files
-            },
+            "files": files,
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
         (folder / SIGNATURE).write_text(manifest_signature((folder / MANIFEST).read_bytes()))
