@@ -647,8 +647,9 @@ def _open_archive(backup: str | Path, folder: Path) -> dict:
     return manifest
 
 
-def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
-    """Create schema `target` with the template's tables and the backup's rows, in the caller's transaction.
+def _load_schema(folder: Path, manifest: dict, *, target: str) -> dict[str, int]:
+    """Create schema `target` with the template's tables and the backup's rows, in the caller's transaction;
+    returns the rows loaded into each table (COPY's count).
     The template has the backup's migrations (checked), so its tables are the ones the backup was made of.
     Every name the manifest gives (tables, columns, identity columns) must be the template's: the manifest
     is data from the storage, and only the template's own names reach SQL."""
@@ -673,12 +674,15 @@ def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
         ):
             raise BackupError(f"the backup's sequence of {table} is not this release's")
 
+    loaded = {}
+
     def fill(cursor, table: str, qualified: str) -> None:
         listed = ", ".join(quote(column) for column in tables[table]["columns"])
         with (folder / TABLES_DIR / f"{table}.copy").open("rb") as rows:
             with cursor.copy(f"COPY {qualified} ({listed}) FROM STDIN") as copy:
                 for chunk in iter(lambda: rows.read(1 << 16), b""):
                     copy.write(chunk)
+        loaded[table] = cursor.rowcount  # psycopg sets it from COPY's command tag
 
     clone.schema_clone(source=settings.TENANT_BASE_SCHEMA, target=target, fill=fill)
     with connection.cursor() as cursor:
@@ -694,24 +698,19 @@ def _load_schema(folder: Path, manifest: dict, *, target: str) -> None:
                         sequence["is_called"],
                     ],
                 )
+    return {table: loaded[table] for table in tables}
 
 
 def restore_check(backup: str | Path) -> dict[str, int]:
     """Restore the backup into a scratch schema and roll it back: proves it restorable without touching any
-    workspace. Returns the rows per table the scratch schema had (checked against the manifest)."""
+    workspace. Returns the rows loaded into each table (checked against the manifest)."""
     connection.set_schema_to_public()
     scratch_schema = f"restore_{secrets.token_hex(8)}"
-    quote = connection.ops.quote_name
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         manifest = _open_archive(backup, folder)
         with transaction.atomic():
-            _load_schema(folder, manifest, target=scratch_schema)
-            counts = {}
-            with connection.cursor() as cursor:
-                for table in manifest["tables"]:
-                    cursor.execute(f"SELECT count(*) FROM {quote(scratch_schema)}.{quote(table)}")
-                    counts[table] = cursor.fetchone()[0]
+            counts = _load_schema(folder, manifest, target=scratch_schema)
             transaction.set_rollback(True)
     wrong = sorted(table for table, entry in manifest["tables"].items() if counts[table] != entry["rows"])
     if wrong:
