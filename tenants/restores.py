@@ -20,7 +20,6 @@ BACKUP_TASK = "tenants.backup_workspace"
 RESTORE_TASK = "tenants.restore_workspace"
 RESTORE_PERMISSION = "tenants.restore_workspace"
 UNEXPECTED_FAILURE = "The restore stopped on an unexpected error; the job failures list has the details."
-ABANDONED_AFTER = RestoreRequest.ABANDONED_AFTER
 ABANDONED = (
     "The worker stopped while this restore ran. A restore is one transaction, so it either finished or changed "
     "nothing: the workspace's audit trail has a 'restored' event if it finished."
@@ -82,7 +81,7 @@ def _abandoned_fail(tenant: Tenant) -> None:
     """A request left running by a worker that died would block this workspace's restores for good."""
     now = timezone.now()
     RestoreRequest.objects.filter(
-        tenant_id=tenant.pk, status=RestoreRequest.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER
+        tenant_id=tenant.pk, status=RestoreRequest.Status.RUNNING, started_at__lt=now - RestoreRequest.ABANDONED_AFTER
     ).update(status=RestoreRequest.Status.FAILED, finished_at=now, result=ABANDONED)
 
 
