@@ -510,10 +510,19 @@ def purged_backups_delete() -> list[str]:
     live = set(Tenant.objects.workspaces().values_list("subdomain", flat=True))
     deleted = []
     for folder in sorted(set(folders) - live):
-        for filename in _listdir(f"{WORKSPACES_PREFIX}/{folder}"):
+        filenames = _listdir(f"{WORKSPACES_PREFIX}/{folder}")
+        for filename in filenames:
             with _storage_errors(f"delete {WORKSPACES_PREFIX}/{folder}/{filename}"):
                 storage.delete(f"{WORKSPACES_PREFIX}/{folder}/{filename}")
-        deleted.append(folder)
+        # The folder itself: FileSystemStorage removes the empty directory, which would otherwise be listed
+        # (and counted) again by every later run; on S3 a folder is only a prefix and this deletes nothing.
+        # Best effort: a folder that is not empty (or a refusal) leaves it for the next run.
+        try:
+            storage.delete(f"{WORKSPACES_PREFIX}/{folder}")
+        except STORAGE_ERRORS as error:
+            logger.warning("backup: the folder %s/%s stays: %s", WORKSPACES_PREFIX, folder, error)
+        if filenames:
+            deleted.append(folder)
     if deleted:
         logger.info("backup: deleted the backups of %d purged workspace(s)", len(deleted))
     return deleted
