@@ -55,7 +55,6 @@ from django.utils import timezone
 
 from tenants import clone
 from tenants.models import AuditAction, Domain, Tenant
-from tenants.routing import hosts_forget, tenants_forget
 from tenants.services import audit_record
 from tenants.subdomains import subdomain_normalize, subdomain_validate
 
@@ -821,8 +820,8 @@ def workspace_restore(
             except ValidationError as error:
                 raise BackupError(f"{as_subdomain}: {' '.join(error.messages)}") from None
 
-        # Hosts the restore may take away: their cached routes must go as well.
-        hosts = list(Domain.objects.filter(tenant_id=source_id).values_list("domain", flat=True))
+        # Cached routes need no forgetting here: saving the Tenant row (in place) or creating the Tenant and its
+        # Domain (--as) forgets them, through the signals of tenants/routing.py, now and again at the commit.
         quote = connection.ops.quote_name
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -866,8 +865,6 @@ def workspace_restore(
             raise
         except IntegrityError as error:  # the --as subdomain taken meanwhile, or a row the backup repeats
             raise BackupError(f"the restore conflicts with existing rows, nothing was changed: {error}") from None
-    hosts_forget(hosts)
-    tenants_forget([restored.pk])
     logger.info(
         "restore: %s from %s (made %s)",
         restored.subdomain,
