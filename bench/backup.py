@@ -72,6 +72,7 @@ def timed(function, samples: int) -> tuple[float, object]:
 def measure(count: int, samples: int) -> tuple:
     from django.db import connection
 
+    from bench.migrations import count_schemas
     from tenants import backups
     from tenants.models import Tenant
 
@@ -93,7 +94,7 @@ def measure(count: int, samples: int) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
-    schemas = Tenant.objects.exclude(kind=Tenant.Kind.PUBLIC).count()
+    schemas = count_schemas()
     return count, schemas, backup_s, backup.size, restore_s, as_s, database_s, database_size, size
 
 
