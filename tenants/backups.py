@@ -245,11 +245,17 @@ def _tenant_field(model) -> str:
     return next(f.name for f in fields if isinstance(f, models.ForeignKey) and f.related_model is Tenant)
 
 
+def _newest_database_dump() -> tuple[datetime, str] | None:
+    """When the newest whole-database backup was made and its name in the storage (None: there is none)."""
+    made = [(_stamp_of(name), name) for name in _listdir(DATABASE_PREFIX) if name.endswith(".dump")]
+    newest = max(((stamp, name) for stamp, name in made if stamp), default=None)
+    return None if newest is None else (newest[0], f"{DATABASE_PREFIX}/{newest[1]}")
+
+
 def newest_database_backup_at() -> datetime | None:
     """When the newest whole-database backup in the backups storage was made (None: there is none)."""
-    files = _listdir(DATABASE_PREFIX)
-    made = [stamp for stamp in (_stamp_of(name) for name in files if name.endswith(".dump")) if stamp]
-    return max(made, default=None)
+    newest = _newest_database_dump()
+    return None if newest is None else newest[0]
 
 
 def _stamp_of(name: str) -> datetime | None:
@@ -549,10 +555,10 @@ def workspaces_backup_last_run() -> dict | None:
 def database_backup_verify() -> dict:
     """The newest whole-database backup: its checksum against its manifest, and pg_restore reading its table
     of contents. Returns its manifest; raises BackupError when there is none or it is damaged."""
-    dumps = sorted(name for name in _listdir(DATABASE_PREFIX) if name.endswith(".dump") and _stamp_of(name))
-    if not dumps:
+    newest = _newest_database_dump()
+    if newest is None:
         raise BackupError("no whole-database backup yet")
-    dump = f"{DATABASE_PREFIX}/{dumps[-1]}"
+    _, dump = newest
     try:
         manifest = json.loads(_read(dump[: -len(".dump")] + ".json"))
     except (FileNotFoundError, ValueError):
