@@ -214,11 +214,13 @@ class TenantAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        tenant = self.get_object(request, object_id)
-        if tenant is not None:
-            extra_context = {**(extra_context or {}), **self._workspace_panels(request, tenant)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The panels only when the page is shown: after Django's permission check, on the object it fetched,
+        and not for a POST that redirects."""
+        if obj is not None:
+            context.update(self._workspace_panels(request, obj))
+            obj.user_count = context["usage"].members  # what the "users" field shows, without its own query
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _workspace_panels(self, request, tenant: Tenant) -> dict:
         """What the workspace's page shows besides its fields: a bounded number of queries, none on other
@@ -250,7 +252,6 @@ class TenantAdmin(admin.ModelAdmin):
             "backup_keep_days": settings.BACKUP_KEEP_DAYS,
             "failed_statuses": selectors.EMAIL_FAILURES,
             "can_restore": restores.restore_allowed(request.user),
-            "can_back_up": self.has_change_permission(request, tenant),
             "latest": LATEST,
             "links": {
                 "invoices": changelist(Invoice, tenant__id__exact=tenant.pk),
@@ -549,13 +550,12 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
     change_form_template = "admin/tenants/restorerequest/change_form.html"
     REFRESH_SECONDS = 2
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """While the restore is queued or running, its page reloads itself to show each step (it has no form
         to lose); once it is done, it stays still."""
-        restore = self.get_object(request, object_id)
-        if restore is not None and restore.under_way:
-            extra_context = {**(extra_context or {}), "refresh_seconds": self.REFRESH_SECONDS}
-        return super().change_view(request, object_id, form_url, extra_context)
+        if obj is not None and obj.under_way:
+            context["refresh_seconds"] = self.REFRESH_SECONDS
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.display(description="Restored")
     def mode(self, restore: RestoreRequest) -> str:
