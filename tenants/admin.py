@@ -23,6 +23,7 @@ from core.admin_base import ReadOnlyAdmin
 from core.http import client_ip
 from notifications.models import EmailLog
 from tenants import backups, restores, selectors, services
+from tenants.export import _csv_cell
 from tenants.models import AuditAction, AuditEvent, Domain, RestoreRequest, Tenant
 
 logger = logging.getLogger(__name__)
@@ -511,17 +512,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
                     event.tenant_label,
                     event.action,
                     event.actor_kind,
-                    _csv_safe(event.actor),
+                    _csv_cell(event.actor),
                     event.ip_address or "",
-                    _csv_safe(json.dumps(event.details, sort_keys=True)),
+                    _csv_cell(json.dumps(event.details, sort_keys=True)),
                 ]
             )
         return response
-
-
-def _csv_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (=, +, -, @ at the start: CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @admin.register(RestoreRequest)
