@@ -30,7 +30,7 @@ LIST_LENGTH = 10
 # Subscriptions that bring in money: trialing is not paid yet, unpaid has stopped paying.
 REVENUE_STATUSES = ("active", "past_due")
 CHURN_ACTIONS = (AuditAction.TENANT_CLOSED, AuditAction.BILLING_SUBSCRIPTION_CANCELLED)
-EMAIL_FAILED = (EmailLog.Status.FAILED, EmailLog.Status.BOUNCED, EmailLog.Status.COMPLAINED)
+EMAIL_FAILED = EmailLog.FAILURES
 
 
 def admin_url(name: str, *args, **query) -> str:

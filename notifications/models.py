@@ -18,6 +18,8 @@ class EmailLog(models.Model):
         SUPPRESSED = "suppressed", "Not sent: address suppressed"
         SKIPPED = "skipped", "Not sent: no longer applies"
 
+    FAILURES = (Status.FAILED, Status.BOUNCED, Status.COMPLAINED)  # not delivered: the operators' "failed"
+
     tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )

@@ -251,14 +251,13 @@ class TenantAdmin(admin.ModelAdmin):
             "backups": stored,
             "backups_error": backups_error,
             "backup_keep_days": settings.BACKUP_KEEP_DAYS,
-            "failed_statuses": selectors.EMAIL_FAILURES,
             "can_restore": restores.restore_allowed(request.user),
             "latest": LATEST,
             "links": {
                 "invoices": changelist(Invoice, tenant__id__exact=tenant.pk),
                 "emails": changelist(EmailLog, tenant__id__exact=tenant.pk),
                 "email_failures": changelist(
-                    EmailLog, tenant__id__exact=tenant.pk, status__in=",".join(selectors.EMAIL_FAILURES)
+                    EmailLog, tenant__id__exact=tenant.pk, status__in=",".join(EmailLog.FAILURES)
                 ),
                 "exports": changelist(
                     AuditEvent, tenant__id__exact=tenant.pk, action__exact=AuditAction.TENANT_EXPORTED

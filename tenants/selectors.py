@@ -14,7 +14,6 @@ from tenants.models import AuditAction, AuditEvent, Tenant
 from tenants.routing import tenant_for_host
 
 ACTIVE_DAYS = 30
-EMAIL_FAILURES = (EmailLog.Status.FAILED, EmailLog.Status.BOUNCED, EmailLog.Status.COMPLAINED)
 
 
 def user_counts(schema_names: Iterable[str]) -> dict[str, int]:
@@ -67,7 +66,7 @@ def workspace_usage(tenant: Tenant) -> WorkspaceUsage:
     emails = EmailLog.objects.filter(tenant=tenant).aggregate(
         total=Count("pk"),
         sent=Count("pk", filter=Q(status=EmailLog.Status.SENT)),
-        failed=Count("pk", filter=Q(status__in=EMAIL_FAILURES)),
+        failed=Count("pk", filter=Q(status__in=EmailLog.FAILURES)),
     )
     return WorkspaceUsage(
         members=members,
