@@ -1,7 +1,5 @@
 import csv
-import json
 import logging
-from pathlib import Path
 from urllib.parse import urlencode
 
 from django import forms
@@ -238,15 +236,12 @@ class TenantAdmin(admin.ModelAdmin):
         except Exception as error:  # the page stays usable when the backups storage is not
             logger.exception("could not list the backups of %s", tenant.subdomain)
             stored, backups_error = [], f"The backups could not be listed: {error}"
-        events = list(AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:LATEST])
-        for event in events:
-            event.details_json = json.dumps(event.details, sort_keys=True)
         return {
             "usage": selectors.workspace_usage(tenant),
             "active_days": selectors.ACTIVE_DAYS,
             "invoices": Invoice.objects.filter(tenant=tenant).order_by("-created")[:LATEST],
             "emails": EmailLog.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:LATEST],
-            "events": events,
+            "events": AuditEvent.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:LATEST],
             "restore_requests": RestoreRequest.objects.filter(tenant_id=tenant.pk)[:LATEST],
             "backups": stored,
             "backups_error": backups_error,
@@ -326,7 +321,7 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Restore of {tenant.subdomain} from {Path(backup.name).name} queued. "
+                    f"Restore of {tenant.subdomain} from {queued.backup_filename} queued. "
                     "This page follows it until it is done.",
                     messages.SUCCESS,
                 )
@@ -513,7 +508,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
                     event.actor_kind,
                     _csv_cell(event.actor),
                     event.ip_address or "",
-                    _csv_cell(json.dumps(event.details, sort_keys=True)),
+                    _csv_cell(event.details_json),
                 ]
             )
         return response
@@ -554,7 +549,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Restored")
     def mode(self, restore: RestoreRequest) -> str:
-        return f"as {restore.as_subdomain}" if restore.as_subdomain else "in place"
+        return "in place" if restore.in_place else f"as {restore.as_subdomain}"
 
     @admin.display(description="Progress")
     def step(self, restore: RestoreRequest) -> str:

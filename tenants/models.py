@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -196,6 +197,11 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.tenant_label} by {self.actor}"
 
+    @property
+    def details_json(self) -> str:
+        """Its details as the operators' admin shows and exports them: JSON, keys sorted."""
+        return json.dumps(self.details, sort_keys=True)
+
 
 class RestoreRequest(models.Model):
     """An operator's request to restore a workspace from one of its backups, run by the worker
@@ -212,7 +218,6 @@ class RestoreRequest(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    PENDING = (Status.QUEUED, Status.RUNNING)
     # A restore takes seconds (docs/performance.md); one still running after this lost its worker.
     ABANDONED_AFTER = timedelta(hours=1)
 

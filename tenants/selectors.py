@@ -84,8 +84,6 @@ def workspace_usage(tenant: Tenant) -> WorkspaceUsage:
 def current_workspace():
     """The Tenant whose schema the connection is on: the request's, or (in commands and jobs using
     schema_context, which sets a stand-in) looked up by schema name."""
-    from tenants.models import Tenant
-
     tenant = getattr(connection, "tenant", None)
     if isinstance(tenant, Tenant):
         return tenant
