@@ -2,12 +2,10 @@
 of the filtered list behind it. Set-based queries only: the number of queries does not depend on the number
 of workspaces, and nothing loops over schemas."""
 
-import time
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
@@ -15,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import BillingAccount, BillingEvent, Plan, money
-from core import metrics
-from core.health import WORKER_HEARTBEAT_MAX_AGE, migrations_pending
+from core import health, metrics
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
 from notifications.models import EmailLog
@@ -291,11 +288,7 @@ def last_backup(*, now: datetime) -> dict:
 
 
 def database_health() -> dict:
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        started = time.perf_counter()
-        cursor.execute("SELECT 1")
-        latency_ms = (time.perf_counter() - started) * 1000
+    latency_ms = health.database_ping()
     size = metrics.database_size()
     return {
         "latency_ms": round(latency_ms, 1),
@@ -307,33 +300,32 @@ def database_health() -> dict:
 def redis_health() -> dict:
     if not settings.REDIS_URL:
         return {"ok": None, "detail": "not configured (per-process memory)"}
-    started = time.perf_counter()
     try:
-        caches["ratelimit"].client.get_client().ping()
+        ms = health.redis_probe()
     except Exception as error:  # down is an answer for the dashboard, not a 500
-        return {"ok": False, "detail": f"{type(error).__name__}: {error}"[:200]}
-    return {"ok": True, "detail": f"ping {(time.perf_counter() - started) * 1000:.1f} ms"}
+        return {"ok": False, "detail": health.error_text(error)[:200]}
+    return {"ok": True, "detail": f"ping {ms:.1f} ms"}
 
 
 def queue_health() -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'),"
-            " (SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers)"
+            f" ({health.WORKER_HEARTBEAT_AGE_SQL})"
         )
         depth, heartbeat_age = cursor.fetchone()
     return {
         "depth": depth,
         "url": admin_url("procrastinate_procrastinatejob_changelist", status__exact="todo"),
         "heartbeat_age": None if heartbeat_age is None else round(heartbeat_age),
-        "worker_ok": heartbeat_age is not None and heartbeat_age <= WORKER_HEARTBEAT_MAX_AGE,
+        "worker_ok": heartbeat_age is not None and heartbeat_age <= health.WORKER_HEARTBEAT_MAX_AGE,
         "jobs_url": admin_url("procrastinate_procrastinatejob_changelist"),
     }
 
 
 def migrations_health() -> dict:
-    pending = migrations_pending()
-    return {"count": len(pending), "names": [f"{app}.{name}" for app, name in pending[:5]]}
+    pending = health.migrations_pending()
+    return {"count": len(pending), "names": health.migration_names(pending)}
 
 
 def last_webhook() -> dict | None:

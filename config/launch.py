@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks as django_checks
-from django.core.cache import caches
 from django.core.mail import get_connection
 from django.db import connection
 from django.test import Client
@@ -81,7 +80,7 @@ def database_check() -> Check:
     fix = "Run the release step: manage.py migrate_workspaces (or manage.py bootstrap)."
     pending = health.migrations_pending()
     if pending:
-        names = ", ".join(f"{app}.{migration}" for app, migration in pending[:5])
+        names = ", ".join(health.migration_names(pending))
         return Check(name, FAIL, f"public schema: {len(pending)} migration(s) not applied ({names})", fix)
     template = settings.TENANT_BASE_SCHEMA
     schemas = migrator._tenant_schemas()
@@ -94,7 +93,7 @@ def database_check() -> Check:
     tenant_apps = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS}
     template_pending = sorted(m for m in health.migrations_on_disk() - template_applied if m[0] in tenant_apps)
     if template_pending:
-        names = ", ".join(f"{app}.{migration}" for app, migration in template_pending[:5])
+        names = ", ".join(health.migration_names(template_pending))
         return Check(name, FAIL, f"template schema: {len(template_pending)} migration(s) not applied ({names})", fix)
     fingerprints = migrator._fingerprints(schemas)
     behind = sorted(schema for schema, print_ in fingerprints.items() if print_ != fingerprints[template])
@@ -184,9 +183,9 @@ def redis_check() -> Check:
     if not settings.REDIS_URL or "redis" not in settings.CACHES["ratelimit"]["BACKEND"].lower():
         return Check(name, _unfinished(), "REDIS_URL is not set (per-process memory)", "Set REDIS_URL.")
     try:
-        caches["ratelimit"].get("launch-check-probe")  # this alias raises instead of reading a miss
+        health.redis_probe()
     except Exception as error:
-        reason = f"not reachable: {type(error).__name__}: {error}"[:200]
+        reason = f"not reachable: {health.error_text(error)}"[:200]
         return Check(name, FAIL, reason, "Start Redis; check REDIS_URL.")
     return Check(name, PASS, "reachable")
 
@@ -194,9 +193,7 @@ def redis_check() -> Check:
 def queue_worker_check() -> Check:
     name = "queue worker"
     fix = "Run the worker: manage.py procrastinate worker (the Procfile's worker, docs/deployment.md)."
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers")
-        age = cursor.fetchone()[0]
+    age = health.worker_heartbeat_age()
     if age is None:
         return Check(name, _unfinished(), "no queue worker is running", fix)
     if age > health.WORKER_HEARTBEAT_MAX_AGE:
@@ -404,7 +401,7 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
         return check()
     except Exception as error:
         connection.set_schema_to_public()
-        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line: SQL errors span several
+        reason = " ".join(health.error_text(error).split())  # one line: SQL errors span several
         return Check(name, FAIL, reason[:300], "See the error.")
 
 

@@ -26,6 +26,9 @@ from django.http import JsonResponse
 
 # A queue worker beats every few seconds (procrastinate: 10 s); older than this, it is stalled or gone.
 WORKER_HEARTBEAT_MAX_AGE = 120
+# Seconds since the newest heartbeat of any queue worker; NULL when none has ever run. A statement of its
+# own, or a subquery of a larger one (the dashboard's).
+WORKER_HEARTBEAT_AGE_SQL = "SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers"
 
 
 class HealthMiddleware:
@@ -69,7 +72,7 @@ def _timed(check) -> dict:
         detail = check()
         result = {"ok": True}
     except Exception as error:  # a failed check is an answer, not a 500
-        detail = f"{type(error).__name__}: {error}".strip()[:200]
+        detail = error_text(error).strip()[:200]
         result = {"ok": False}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     if detail:
@@ -77,17 +80,52 @@ def _timed(check) -> dict:
     return result
 
 
-def _database() -> str:
+def timed(call) -> float:
+    """The milliseconds `call()` takes (its errors are raised)."""
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def error_text(error: BaseException) -> str:
+    """An error as a check reports it: its type and message. Each caller cuts it to its own length."""
+    return f"{type(error).__name__}: {error}"
+
+
+def database_ping() -> float:
+    """`SELECT 1` on the public schema: its round trip in milliseconds (raises when the database is down)."""
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+        return timed(lambda: cursor.execute("SELECT 1"))
+
+
+def redis_probe() -> float:
+    """One read through the "ratelimit" alias, which raises on errors (the others swallow them): its round
+    trip in milliseconds. Only meaningful with REDIS_URL set (without it, the caches are per-process memory)."""
+    return timed(lambda: caches["ratelimit"].get("health-probe"))
+
+
+def worker_heartbeat_age() -> float | None:
+    """Seconds since the newest queue worker heartbeat, None when no worker has ever run."""
+    with connection.cursor() as cursor:
+        cursor.execute(WORKER_HEARTBEAT_AGE_SQL)
+        return cursor.fetchone()[0]
+
+
+def migration_names(pending: list[tuple[str, str]], *, limit: int = 5) -> list[str]:
+    """The first `limit` of `pending` (migrations_pending()'s answer) as "app.name"."""
+    return [f"{app}.{name}" for app, name in pending[:limit]]
+
+
+def _database() -> str:
+    database_ping()
     return ""
 
 
 def _migrations() -> str:
     pending = migrations_pending()
     if pending:
-        names = ", ".join(f"{app}.{name}" for app, name in pending[:5])
+        names = ", ".join(migration_names(pending))
         raise RuntimeError(f"{len(pending)} migration(s) not applied ({names}): run the release step")
     return ""
 
@@ -122,15 +160,12 @@ def migrations_on_disk() -> set[tuple[str, str]]:
 def _redis() -> str:
     if not settings.REDIS_URL:
         return "not configured (per-process memory)"
-    # The ratelimit alias raises on errors (the others swallow them): a real answer.
-    caches["ratelimit"].get("health-probe")
+    redis_probe()
     return ""
 
 
 def _queue_worker() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT EXTRACT(EPOCH FROM now() - max(last_heartbeat)) FROM procrastinate_workers")
-        age = cursor.fetchone()[0]
+    age = worker_heartbeat_age()
     if age is None:
         raise RuntimeError("no queue worker is running (manage.py procrastinate worker)")
     if age > WORKER_HEARTBEAT_MAX_AGE:

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config import launch
+from core import health
 
 
 class Command(BaseCommand):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         try:
             launch.launch_check_record(results=results)
         except Exception as error:  # the database may be the very thing that is down
-            self.stderr.write(f"The run was not stored: {type(error).__name__}: {error}")
+            self.stderr.write(f"The run was not stored: {health.error_text(error)}")
         if as_json:
             body = {"environment": settings.APP_ENV, "summary": summary, "checks": [asdict(c) for c in results]}
             self.stdout.write(json.dumps(body, indent=2))
