@@ -17,6 +17,7 @@ from core import health, metrics
 from core.models import JobFailure, LaunchCheckRun
 from core.sentry import release_detect
 from notifications.models import EmailLog
+from tenants.backups import MAX_AGE as BACKUP_MAX_AGE
 from tenants.backups import BackupError, backup_status
 from tenants.models import AuditAction, Tenant
 
@@ -265,13 +266,14 @@ def health_figures(*, now: datetime) -> dict:
 
 
 def last_backup(*, now: datetime) -> dict:
-    """The newest whole-database backup's age, "stale" past a day and a bit (the worker makes one daily),
+    """The newest whole-database backup's age, "stale" past BACKUP_MAX_AGE (the worker makes one daily),
     and the last nightly run of every workspace's backup: when, how many, which failed."""
     try:
         status = backup_status()
     except BackupError as error:  # the storage is down: that is the answer, not a 500
         return {"made_at": None, "hours": None, "stale": True, "workspaces": None, "error": str(error)[:200]}
     made, run = status["database_made_at"], status["nightly_run"]
+    max_hours = BACKUP_MAX_AGE.total_seconds() / 3600
     hours = None if made is None else (now - made).total_seconds() / 3600
     workspaces = None
     if run:
@@ -282,9 +284,9 @@ def last_backup(*, now: datetime) -> dict:
             "hours": run_hours,
             "backed_up": run["backed_up"],
             "failed": sorted(run["failed"]),
-            "bad": bool(run["failed"]) or run_hours > 26,
+            "bad": bool(run["failed"]) or run_hours > max_hours,
         }
-    return {"made_at": made, "hours": hours, "stale": hours is None or hours > 26, "workspaces": workspaces}
+    return {"made_at": made, "hours": hours, "stale": hours is None or hours > max_hours, "workspaces": workspaces}
 
 
 def database_health() -> dict:

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,7 +43,6 @@ from tenants import backups, migrator, selectors
 
 PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 HSTS_MIN_SECONDS = 60 * 60 * 24 * 365
-BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with some slack
 STRIPE_KEY = re.compile(r"^sk_(test|live)_[A-Za-z0-9]{24,}$")
 LOAD_SECTION = re.compile(r"^## Load:", re.MULTILINE)
 PERFORMANCE_DOC = Path(settings.BASE_DIR) / "docs" / "performance.md"
@@ -217,7 +216,7 @@ def backups_check() -> Check:
         status = _unfinished() if "no whole-database backup" in str(error) else FAIL
         return Check(name, status, str(error), fix)
     hours = _age_hours(datetime.fromisoformat(database["created_at"]))
-    if hours > BACKUP_MAX_AGE.total_seconds() / 3600:
+    if hours > backups.MAX_AGE.total_seconds() / 3600:
         return Check(name, _unfinished(), f"newest whole-database backup is {hours:.0f} h old", fix)
     run = backups.workspaces_backup_last_run()
     if run is None or not run.get("newest"):
@@ -226,7 +225,7 @@ def backups_check() -> Check:
         listed = ", ".join(sorted(run["failed"])[:5])
         return Check(name, FAIL, f"the last nightly run failed for {len(run['failed'])} workspace(s): {listed}", fix)
     run_hours = _age_hours(datetime.fromisoformat(run["finished_at"]))
-    if run_hours > BACKUP_MAX_AGE.total_seconds() / 3600:
+    if run_hours > backups.MAX_AGE.total_seconds() / 3600:
         return Check(name, _unfinished(), f"the last nightly workspace backups are {run_hours:.0f} h old", fix)
     try:
         counts = backups.restore_check(run["newest"])

@@ -69,6 +69,7 @@ SIGNING_SALT = "tenants.backups.manifest"
 DATABASE_PREFIX, WORKSPACES_PREFIX = "database", "workspaces"
 NIGHTLY_RUN = "runs/workspaces.json"  # what the last nightly run of every workspace's backup did
 STATUS_CACHE_KEY, STATUS_CACHE_SECONDS = "backups:status", 10 * 60  # backup_status()
+MAX_AGE = timedelta(hours=26)  # older is stale: a daily backup (the worker's nightly run), with some slack
 STAMP = "%Y%m%dT%H%M%S%fZ"
 # Public rows of a workspace that belong to its Stripe customer (unique Stripe ids): a copy made with
 # `--as` gets none of them, so two workspaces never share a customer or a subscription.
