@@ -85,12 +85,8 @@ def database_check() -> Check:
     schemas = migrator._tenant_schemas()
     if template not in schemas:
         return Check(name, FAIL, f"the template schema {template!r} does not exist", "Run manage.py bootstrap.")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT app, name FROM {connection.ops.quote_name(template)}.django_migrations")
-        template_applied = set(cursor.fetchall())
-    connection.set_schema_to_public()
     tenant_apps = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS}
-    template_pending = sorted(m for m in health.migrations_on_disk() - template_applied if m[0] in tenant_apps)
+    template_pending = [m for m in health.migrations_pending(schema=template) if m[0] in tenant_apps]
     if template_pending:
         names = ", ".join(health.migration_names(template_pending))
         return Check(name, FAIL, f"template schema: {len(template_pending)} migration(s) not applied ({names})", fix)

@@ -130,14 +130,16 @@ def _migrations() -> str:
     return ""
 
 
-def migrations_pending() -> list[tuple[str, str]]:
-    """Migration files on disk that the public schema has not recorded. Read from the file names, not by
-    importing the migrations (Django's loader takes seconds on a fresh process with dj-stripe's history,
-    longer than the proxy waits for an answer)."""
+def migrations_pending(*, schema: str | None = None) -> list[tuple[str, str]]:
+    """Migration files on disk that the public schema (or `schema`, read by its qualified name; the
+    connection is left on the public schema) has not recorded. Read from the file names, not by importing
+    the migrations (Django's loader takes seconds on a fresh process with dj-stripe's history, longer than
+    the proxy waits for an answer)."""
     on_disk = migrations_on_disk()
     connection.set_schema_to_public()
+    table = "django_migrations" if schema is None else f"{connection.ops.quote_name(schema)}.django_migrations"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT app, name FROM django_migrations")
+        cursor.execute(f"SELECT app, name FROM {table}")
         applied = set(cursor.fetchall())
     return sorted(on_disk - applied)
 
