@@ -339,7 +339,6 @@ def last_webhook() -> dict | None:
         "received_at": event.received_at,
         "result": event.result,
         "url": admin_url("billing_billingevent_change", event.pk),
-        "list_url": admin_url("billing_billingevent_changelist"),
     }
 
 
@@ -363,7 +362,6 @@ def last_launch_check() -> dict | None:
         return None
     return {
         "ran_at": run.ran_at,
-        "environment": run.environment,
         "passed": run.passed,
         "warned": run.warned,
         "failed": run.failed,

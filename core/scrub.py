@@ -1,8 +1,8 @@
 """Secrets that travel in URLs (the signup hand-off, invitation, password-reset, email-change and operator
 two-factor enrolment links)
 never reach a log line or an error report: `scrub()` blanks them, and it is applied to every log record
-(the log formatter's chain, core/logs.py), to Sentry events (`sentry_before_send`) and to gunicorn's
-access log (`GunicornLogger`, gunicorn.conf.py's `logger_class`)."""
+(the log formatter's chain, core/logs.py), to Sentry events (`core.sentry.sentry_event_scrub`, through
+`scrub_deep()`) and to gunicorn's access log (`GunicornLogger`, gunicorn.conf.py's `logger_class`)."""
 
 import json
 import re
@@ -41,11 +41,6 @@ def scrub_deep(value, *, text=scrub, hidden_key=None):
     if isinstance(value, list | tuple):
         return type(value)(scrub_deep(item, text=text, hidden_key=hidden_key) for item in value)
     return value
-
-
-def sentry_before_send(event: dict, hint: dict) -> dict:
-    """Sentry's before_send (and before_breadcrumb): every string of the event, scrubbed."""
-    return scrub_deep(event)
 
 
 class GunicornLogger(_GunicornLogger):

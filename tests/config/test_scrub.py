@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.scrub import GunicornLogger, scrub, sentry_before_send
+from core.scrub import GunicornLogger, scrub
+from core.sentry import sentry_event_scrub as sentry_before_send
 
 SECRET = "Zq9-secret_TOKEN.abc"
 
