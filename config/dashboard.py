@@ -51,21 +51,26 @@ def dashboard() -> dict:
 
 
 def business_figures(*, now: datetime) -> dict:
+    status_counts = workspace_status_counts()
     return {
-        "by_status": workspaces_by_status(),
+        "by_status": workspaces_by_status(status_counts),
         "by_plan": workspaces_by_plan(),
         "signups": signups_per_day(now=now),
         "conversion": trial_conversion(now=now),
         "revenue": recurring_revenue(),
         "churn": churn(now=now),
         "trials_ending": trials_ending(now=now),
-        "past_due": past_due_workspaces(),
+        "past_due": past_due_workspaces(count=status_counts.get(Tenant.Status.PAST_DUE, 0)),
         "newest": newest_workspaces(),
     }
 
 
-def workspaces_by_status() -> list[dict]:
-    counts = dict(Tenant.objects.workspaces().values_list("status").annotate(n=Count("id")).order_by())
+def workspace_status_counts() -> dict[str, int]:
+    """Workspaces per status value (a status with none is missing)."""
+    return dict(Tenant.objects.workspaces().values_list("status").annotate(n=Count("id")).order_by())
+
+
+def workspaces_by_status(counts: dict[str, int]) -> list[dict]:
     return [
         {"label": label, "count": counts.get(value, 0), "url": _tenants_url(status__exact=value)}
         for value, label in Tenant.Status.choices
@@ -189,8 +194,9 @@ def trials_ending(*, now: datetime, days: int = TRIAL_ENDING_DAYS) -> dict:
     }
 
 
-def past_due_workspaces(*, limit: int = LIST_LENGTH) -> dict:
-    """Past-due workspaces, with what their open invoices add up to (the oldest failure first)."""
+def past_due_workspaces(*, count: int, limit: int = LIST_LENGTH) -> dict:
+    """The first `limit` of the `count` past-due workspaces (workspace_status_counts() has counted them), with
+    what their open invoices add up to (the oldest failure first)."""
     open_invoices = Q(invoices__status="open")
     workspaces = (
         Tenant.objects.workspaces()
@@ -202,10 +208,8 @@ def past_due_workspaces(*, limit: int = LIST_LENGTH) -> dict:
         )
         .order_by("billing__payment_failed_at", "created_at")
     )
-    rows = list(workspaces[:limit])
-    total = len(rows) if len(rows) < limit else workspaces.count()
     return {
-        "count": total,
+        "count": count,
         "url": _tenants_url(status__exact="past_due"),
         "rows": [
             {
@@ -218,7 +222,7 @@ def past_due_workspaces(*, limit: int = LIST_LENGTH) -> dict:
                     "billing_invoice_changelist", tenant__id__exact=tenant.pk, status__exact="open"
                 ),
             }
-            for tenant in rows
+            for tenant in workspaces[:limit]
         ],
     }
 
