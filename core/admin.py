@@ -67,9 +67,5 @@ class LaunchCheckRunAdmin(ReadOnlyAdmin):
     def items(self, run: LaunchCheckRun) -> str:
         return format_html(
             "<pre style='margin:0; white-space:pre-wrap'>{}</pre>",
-            "\n".join(
-                f"{item['status']}  {item['name']}: {item['reason']}"
-                + (f"\n      fix: {item['fix']}" if item["fix"] and item["status"] != "PASS" else "")
-                for item in run.results
-            ),
+            "\n".join(LaunchCheckRun.report_lines(run.results)),
         )

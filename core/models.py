@@ -35,3 +35,14 @@ class LaunchCheckRun(models.Model):
 
     def __str__(self) -> str:
         return f"launch check {self.ran_at:%Y-%m-%d %H:%M} ({self.environment})"
+
+    @staticmethod
+    def report_lines(results: list[dict]) -> list[str]:
+        """The report of `results` (one dict per item, as the field stores them): a line per item, and under an item
+        that did not pass, its fix. For the command's output and the admin's page."""
+        lines = []
+        for item in results:
+            lines.append(f"{item['status']}  {item['name']}: {item['reason']}")
+            if item["fix"] and item["status"] != "PASS":
+                lines.append(f"      fix: {item['fix']}")
+        return lines

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config import launch
 from core import health
+from core.models import LaunchCheckRun
 
 
 class Command(BaseCommand):
@@ -29,10 +30,8 @@ class Command(BaseCommand):
             body = {"environment": settings.APP_ENV, "summary": summary, "checks": [asdict(c) for c in results]}
             self.stdout.write(json.dumps(body, indent=2))
         else:
-            for check in results:
-                self.stdout.write(f"{check.status}  {check.name}: {check.reason}")
-                if check.status != launch.PASS and check.fix:
-                    self.stdout.write(f"      fix: {check.fix}")
+            for line in LaunchCheckRun.report_lines([asdict(check) for check in results]):
+                self.stdout.write(line)
             self.stdout.write(
                 f"\n{summary[launch.PASS]} PASS, {summary[launch.WARN]} WARN, {summary[launch.FAIL]} FAIL"
                 f" ({settings.APP_ENV})"
