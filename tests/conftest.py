@@ -3,6 +3,7 @@ migrated template schema and a pool of spare schemas. Tests run inside a transac
 back, so a test can provision workspaces (claiming spares) and leave the pool as it found it."""
 
 import itertools
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -124,6 +125,16 @@ def operator_client(db, settings):
     response = operator_login(client, "op@example.com", PASSWORD, device)
     assert response.status_code == 302, response.content.decode()[:2000]
     return client
+
+
+@pytest.fixture
+def backup_dir(settings, tmp_path) -> Path:
+    """An empty backups storage of the test's own, in tmp_path (never the developer's .data/backups)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    return tmp_path
 
 
 @pytest.fixture

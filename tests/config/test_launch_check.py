@@ -19,17 +19,8 @@ from core.models import LaunchCheckRun
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
 from tests.support.sentry import EnvelopeServer
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _backups_storage(settings, tmp_path):
-    """An empty backups storage of the test's own (never the developer's .data/backups)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-    return tmp_path
+# An empty backups storage of the test's own (never the developer's .data/backups) for every test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backup_dir")]
 
 
 def _by_name(results) -> dict[str, launch.Check]:

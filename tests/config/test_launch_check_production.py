@@ -21,20 +21,16 @@ def sentry():
 
 
 @pytest.fixture
-def deployment(settings, tmp_path, make_committed_workspace, fake_stripe, sentry):
+def deployment(settings, backup_dir, make_committed_workspace, fake_stripe, sentry):
     """Two workspaces, their nightly backups and a whole-database backup in the test's own storage, and
     production settings; the rows production_like adds are removed afterwards."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
     production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
     alpha = make_committed_workspace("lcalpha")
     make_committed_workspace("lcbeta")
     add_member(alpha, "ann@lcalpha.test")
     backups.database_backup()
     backups.workspaces_backup_all()
-    yield tmp_path
+    yield backup_dir
     connection.set_schema_to_public()
     Domain.objects.filter(domain=PRODUCTION_HOST).delete()
 

@@ -28,14 +28,6 @@ pytestmark = pytest.mark.e2e
 OPERATOR_EMAIL = "operator@portal.test"
 
 
-@pytest.fixture
-def backups_in(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-
-
 def _workspace_with_history() -> Tenant:
     """A workspace a few weeks in: members, logins, emails, an export, invoices, two backups and a restore."""
     from django.contrib.auth.hashers import make_password
@@ -117,7 +109,7 @@ def _code() -> str:
     return totp_code(TOTPDevice.objects.get(user__email=OPERATOR_EMAIL))
 
 
-def test_the_workspace_page_and_the_restore_confirmation(page, live_server_url, screenshot_dir, backups_in):
+def test_the_workspace_page_and_the_restore_confirmation(page, live_server_url, screenshot_dir, backup_dir):
     tenant = in_thread(_workspace_with_history)
     in_thread(_operator)
     page.goto(f"{live_server_url}/admin/login/?next=/admin/")

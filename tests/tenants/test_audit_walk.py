@@ -789,25 +789,16 @@ def _export(world):
 # tenants.backups: committed data (a backup refuses to run inside a transaction)
 
 
-def _backup_storage(world):
-    settings = world.request.getfixturevalue("settings")
-    location = world.request.getfixturevalue("tmp_path")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
-    }
-
-
 @scenario("tenants.backups.workspace_backup", (AuditAction.TENANT_BACKED_UP, ActorKind.OPERATOR), committed=True)
 def _backup(world):
-    _backup_storage(world)
+    world.request.getfixturevalue("backup_dir")
     tenant = world.request.getfixturevalue("make_committed_workspace")("walkbackup")
     return Act(tenant, lambda: backups.workspace_backup(tenant=tenant, actor=OPERATOR))
 
 
 @scenario("tenants.backups.workspace_restore", (AuditAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
 def _restore(world):
-    _backup_storage(world)
+    world.request.getfixturevalue("backup_dir")
     tenant = world.request.getfixturevalue("make_committed_workspace")("walkrestore")
     backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
     return Act(tenant, lambda: backups.workspace_restore(backup=backup.name, actor=OPERATOR))
@@ -820,7 +811,7 @@ def _restore(world):
     committed=True,
 )
 def _restore_request(world):
-    _backup_storage(world)
+    world.request.getfixturevalue("backup_dir")
     tenant = world.request.getfixturevalue("make_committed_workspace")("walkrequest")
     backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
     return Act(
@@ -833,7 +824,7 @@ def _restore_request(world):
 
 @scenario("tenants.restores.restore_request_run", (AuditAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
 def _restore_run(world):
-    _backup_storage(world)
+    world.request.getfixturevalue("backup_dir")
     tenant = world.request.getfixturevalue("make_committed_workspace")("walkrun")
     backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
     request = restores.restore_request_create(tenant=tenant, backup=backup.name, requested_by=OPERATOR)

@@ -30,15 +30,6 @@ from tests.support.backups import public_rows, schema_rows, scratch_schemas
 
 
 @pytest.fixture
-def backup_dir(settings, tmp_path) -> Path:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-    return tmp_path
-
-
-@pytest.fixture
 def two_workspaces(make_committed_workspace):
     alpha = make_committed_workspace("bkalpha")
     beta = make_committed_workspace("bkbeta")

@@ -29,15 +29,6 @@ from tests.support.queue import jobs_by_status, jobs_run
 PAGE_QUERIES = 17
 
 
-@pytest.fixture
-def backup_dir(settings, tmp_path) -> Path:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "backups": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-    return tmp_path
-
-
 def page_url(tenant: Tenant) -> str:
     return f"/admin/tenants/tenant/{tenant.pk}/change/"
 
