@@ -26,7 +26,7 @@ from notifications.models import Notice
 from tenants import backups, services
 from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
 from tests.conftest import add_member, host_client, logged_in_client
-from tests.support.backups import public_rows, schema_rows, scratch_schemas
+from tests.support.backups import public_rows, schema_rows, scratch_schemas, workspace_change, workspace_state
 
 
 @pytest.fixture
@@ -42,25 +42,17 @@ def two_workspaces(make_committed_workspace):
     return alpha, beta
 
 
-def change_everything(tenant: Tenant) -> None:
-    with schema_context(tenant.schema_name):
-        User.objects.filter(email="ann@bkalpha.test").update(full_name="Ann Changed")
-        User.objects.filter(email="bob@bkalpha.test").delete()
-        User.objects.create_user("carol@bkalpha.test", "a long password here", full_name="Carol")
-    Tenant.objects.filter(pk=tenant.pk).update(business_name="Renamed", plan="pro")
-
-
 def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_dir, two_workspaces):
     alpha, beta = two_workspaces
-    schema_before, public_before = schema_rows(alpha.schema_name), public_rows(alpha)
-    beta_before = (schema_rows(beta.schema_name), public_rows(beta))
+    schema_before, public_before = workspace_state(alpha)
+    beta_before = workspace_state(beta)
 
     call_command("backup_workspace", "bkalpha")
     (name,) = backups.workspace_backups(subdomain="bkalpha")
     with connection.cursor() as cursor:  # the backup's repeatable-read snapshot ended with it
         cursor.execute("SHOW transaction_isolation")
         assert cursor.fetchone() == ("read committed",)
-    change_everything(alpha)
+    workspace_change(alpha)
     assert schema_rows(alpha.schema_name) != schema_before
 
     call_command("restore_workspace", name, "--yes")
@@ -69,7 +61,7 @@ def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_
     assert restored.actor_kind == ActorKind.OPERATOR and restored.details["backup"] == name
     assert schema_rows(alpha.schema_name) == schema_before
     assert public_rows(alpha) == public_before
-    assert (schema_rows(beta.schema_name), public_rows(beta)) == beta_before
+    assert workspace_state(beta) == beta_before
     assert scratch_schemas() == []
     # The routing cache was dropped: the restored business name is what the workspace shows.
     assert host_client(alpha.host).get("/login/").status_code == 200
@@ -110,22 +102,22 @@ def test_a_restore_does_not_hand_out_the_ids_of_rows_deleted_before_the_backup(b
 def test_the_restore_check_loads_the_backup_into_a_scratch_schema_and_keeps_nothing(backup_dir, two_workspaces):
     alpha, beta = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    before = [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)]
+    workspace_change(alpha)
+    before = [workspace_state(tenant) for tenant in (alpha, beta)]
 
     counts = backups.restore_check(backup.name)
 
     assert counts == {table: entry["rows"] for table, entry in backup.manifest["tables"].items()}
     assert counts["accounts_user"] == 3
-    assert [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)] == before
+    assert [workspace_state(tenant) for tenant in (alpha, beta)] == before
     assert scratch_schemas() == []
 
 
 def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_workspaces, monkeypatch):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    workspace_change(alpha)
+    changed = workspace_state(alpha)
 
     def fail(*args, **kwargs):
         raise RuntimeError("the disk is full")
@@ -134,7 +126,7 @@ def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_worksp
     with pytest.raises(RuntimeError):
         backups.workspace_restore(backup=backup.name)
 
-    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert workspace_state(alpha) == changed
     assert scratch_schemas() == []
     logged_in_client(alpha)
 
@@ -142,7 +134,7 @@ def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_worksp
 def test_restore_asks_before_replacing_data(backup_dir, two_workspaces, monkeypatch):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
+    workspace_change(alpha)
     changed = schema_rows(alpha.schema_name)
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
 
@@ -154,8 +146,8 @@ def test_restore_asks_before_replacing_data(backup_dir, two_workspaces, monkeypa
 def test_restore_as_a_new_subdomain_leaves_the_original_unchanged(backup_dir, two_workspaces):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    alpha_now = (schema_rows(alpha.schema_name), public_rows(alpha))
+    workspace_change(alpha)
+    alpha_now = workspace_state(alpha)
     backed_up = backups.workspace_backups(subdomain="bkalpha")
 
     call_command("restore_workspace", backup.name, "--as", "bkcopy")
@@ -172,7 +164,7 @@ def test_restore_as_a_new_subdomain_leaves_the_original_unchanged(backup_dir, tw
         ]
     assert copy.legal_acceptances.count() == alpha.legal_acceptances.count() == 2
     assert not BillingAccount.objects.filter(tenant=copy).exists()  # the Stripe customer stays the original's
-    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == alpha_now
+    assert workspace_state(alpha) == alpha_now
     assert backups.workspace_backups(subdomain="bkalpha") == backed_up
     logged_in_client(copy, alpha.owner_email)
     with pytest.raises(CommandError, match="taken"):
@@ -190,8 +182,8 @@ def _flip_byte_in(archive: Path, member: str) -> None:
 def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir, two_workspaces):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    workspace_change(alpha)
+    changed = workspace_state(alpha)
     archive = backup_dir / backup.name
 
     _flip_byte_in(archive, "tables/accounts_user.copy")
@@ -217,7 +209,7 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
     with pytest.raises(CommandError, match="not the ones its manifest lists"):
         call_command("restore_workspace", str(backup_dir / "foreign.tar"), "--yes")
 
-    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert workspace_state(alpha) == changed
     assert scratch_schemas() == []
 
 
@@ -341,7 +333,7 @@ def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None, sign=
 def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_workspaces, tmp_path):
     alpha, beta = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    before = [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)]
+    before = [workspace_state(tenant) for tenant in (alpha, beta)]
     planted = tmp_path / "planted"
     injected = f"email\") FROM PROGRAM 'touch {planted}' --"
 
@@ -371,15 +363,15 @@ def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_w
                 backups.restore_check(archive)
 
     assert not planted.exists()
-    assert [(schema_rows(tenant.schema_name), public_rows(tenant)) for tenant in (alpha, beta)] == before
+    assert [workspace_state(tenant) for tenant in (alpha, beta)] == before
     assert scratch_schemas() == []
 
 
 def test_an_archive_altered_without_this_deployments_key_is_refused(backup_dir, two_workspaces, settings):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    workspace_change(alpha)
+    changed = workspace_state(alpha)
 
     def more_members(rows):
         rows["tenants.tenant"][0]["fields"]["business_name"] = "Taken over"
@@ -389,7 +381,7 @@ def test_an_archive_altered_without_this_deployments_key_is_refused(backup_dir, 
         backups.workspace_restore(backup=forged)
     with pytest.raises(backups.BackupError, match="not signed with this deployment's key"):
         backups.restore_check(forged)
-    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert workspace_state(alpha) == changed
 
     old_key, settings.SECRET_KEY = settings.SECRET_KEY, "a-new-key-" + "x" * 50  # the key rotated
     with pytest.raises(backups.BackupError, match="not signed with this deployment's key"):
@@ -452,8 +444,8 @@ def test_a_storage_name_is_never_read_from_this_machines_disk(backup_dir, two_wo
 def test_a_restore_gives_up_on_a_busy_workspace_and_changes_nothing(backup_dir, two_workspaces, monkeypatch):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
-    change_everything(alpha)
-    changed = (schema_rows(alpha.schema_name), public_rows(alpha))
+    workspace_change(alpha)
+    changed = workspace_state(alpha)
     monkeypatch.setattr(backups, "LOCK_TIMEOUT", "1s")
     steps = []
     busy = psycopg.connect(**_connection_params())
@@ -465,7 +457,7 @@ def test_a_restore_gives_up_on_a_busy_workspace_and_changes_nothing(backup_dir, 
         busy.close()
 
     assert steps[-1] == "switching the workspace to the restored data"
-    assert (schema_rows(alpha.schema_name), public_rows(alpha)) == changed
+    assert workspace_state(alpha) == changed
     assert scratch_schemas() == []
     backups.workspace_restore(backup=backup.name)  # once it is quiet
     assert schema_rows(alpha.schema_name) != changed[0]
