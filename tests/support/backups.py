@@ -50,12 +50,6 @@ def scratch_schemas() -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
-def member_add(tenant: Tenant, email: str, *, full_name: str) -> None:
-    with schema_context(tenant.schema_name):
-        User.objects.create_user(email, "a long password here", full_name=full_name)
-    connection.set_schema_to_public()
-
-
 def workspace_change(tenant: Tenant) -> None:
     """Rows changed, deleted and added in the schema, and the public Tenant row changed."""
     with schema_context(tenant.schema_name):

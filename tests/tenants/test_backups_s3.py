@@ -24,7 +24,8 @@ from moto.server import ThreadedMotoServer
 from billing.models import BillingAccount
 from legal.services import acceptance_record_current
 from tenants import backups
-from tests.support.backups import member_add, scratch_schemas, workspace_change, workspace_state
+from tests.conftest import add_member
+from tests.support.backups import scratch_schemas, workspace_change, workspace_state
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,9 +88,9 @@ def two_workspaces(make_committed_workspace):
     alpha = make_committed_workspace("s3alpha")
     beta = make_committed_workspace("s3beta")
     acceptance_record_current(tenant=alpha, email=alpha.owner_email, ip_address="192.0.2.1")
-    member_add(alpha, "ann@s3alpha.test", full_name="Ann")
-    member_add(alpha, "bob@s3alpha.test", full_name="Bob")
-    member_add(beta, "zed@s3beta.test", full_name="Zed")
+    add_member(alpha, "ann@s3alpha.test", full_name="Ann")
+    add_member(alpha, "bob@s3alpha.test", full_name="Bob")
+    add_member(beta, "zed@s3beta.test", full_name="Zed")
     BillingAccount.objects.create(tenant=alpha, stripe_customer_id="cus_s3alpha")
     return alpha, beta
 
