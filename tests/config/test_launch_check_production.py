@@ -1,8 +1,6 @@
 """launch_check in a complete production-like deployment passes every item, with real backups made and
 test-restored. Backups read in transactions of their own, so these tests commit (committed_db)."""
 
-import tarfile
-
 import pytest
 from django.db import connection
 
@@ -10,6 +8,7 @@ from config import launch
 from tenants import backups
 from tenants.models import Domain
 from tests.conftest import add_member
+from tests.support.backups import flip_byte_in
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
 from tests.support.sentry import EnvelopeServer
 
@@ -63,11 +62,7 @@ def test_a_production_like_deployment_passes_every_item(settings, deployment, fa
 
 def test_a_damaged_workspace_backup_fails_the_backups_item(settings, deployment):
     newest = deployment / backups.workspaces_backup_last_run()["newest"]
-    with tarfile.open(newest) as tar:
-        offset = tar.getmember(backups.PUBLIC_ROWS).offset_data + 10
-    data = bytearray(newest.read_bytes())
-    data[offset] ^= 0xFF
-    newest.write_bytes(bytes(data))
+    flip_byte_in(newest, backups.PUBLIC_ROWS, at=10)
 
     check = launch.backups_check()
 

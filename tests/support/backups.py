@@ -1,6 +1,8 @@
 """What the backup tests compare: every row of a workspace's schema and its public rows, before and after."""
 
 import json
+import tarfile
+from pathlib import Path
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -59,3 +61,12 @@ def workspace_change(tenant: Tenant) -> None:
         User.objects.create_user(f"carol@{tenant.subdomain}.test", "a long password here", full_name="Carol")
     connection.set_schema_to_public()
     Tenant.objects.filter(pk=tenant.pk).update(business_name="Renamed", plan="pro")
+
+
+def flip_byte_in(archive: Path, member: str, *, at: int) -> None:
+    """Damage the archive in place: invert the byte `at` bytes into the data of its `member`."""
+    with tarfile.open(archive) as tar:
+        offset = tar.getmember(member).offset_data + at
+    data = bytearray(archive.read_bytes())
+    data[offset] ^= 0xFF
+    archive.write_bytes(bytes(data))

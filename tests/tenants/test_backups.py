@@ -26,7 +26,14 @@ from notifications.models import Notice
 from tenants import backups, services
 from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
 from tests.conftest import add_member, host_client, logged_in_client
-from tests.support.backups import public_rows, schema_rows, scratch_schemas, workspace_change, workspace_state
+from tests.support.backups import (
+    flip_byte_in,
+    public_rows,
+    schema_rows,
+    scratch_schemas,
+    workspace_change,
+    workspace_state,
+)
 
 
 @pytest.fixture
@@ -171,14 +178,6 @@ def test_restore_as_a_new_subdomain_leaves_the_original_unchanged(backup_dir, tw
         call_command("restore_workspace", backup.name, "--as", "bkbeta")
 
 
-def _flip_byte_in(archive: Path, member: str) -> None:
-    with tarfile.open(archive) as tar:
-        offset = tar.getmember(member).offset_data + 100
-    data = bytearray(archive.read_bytes())
-    data[offset] ^= 0xFF
-    archive.write_bytes(bytes(data))
-
-
 def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir, two_workspaces):
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
@@ -186,7 +185,7 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
     changed = workspace_state(alpha)
     archive = backup_dir / backup.name
 
-    _flip_byte_in(archive, "tables/accounts_user.copy")
+    flip_byte_in(archive, "tables/accounts_user.copy", at=100)
     with pytest.raises(CommandError, match="checksum mismatch for tables/accounts_user.copy"):
         call_command("restore_workspace", backup.name, "--yes")
 
