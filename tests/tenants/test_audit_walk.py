@@ -54,20 +54,12 @@ class NotAudited:
     reason: str
 
 
-@dataclass(frozen=True)
-class CoveredBy:
-    """Writes `action`; checked by another test (named "path::test") instead of a scenario here."""
-
-    action: AuditAction
-    test: str
-
-
 def writes(*actions: AuditAction) -> frozenset[AuditAction]:
     """The actions a service may write; its scenarios below must, together, show every one."""
     return frozenset(actions)
 
 
-EXPECTED: dict[str, frozenset[AuditAction] | NotAudited | CoveredBy] = {
+EXPECTED: dict[str, frozenset[AuditAction] | NotAudited] = {
     # tenants.services
     "tenants.services.audit_record": NotAudited("the writer itself (tests/tenants/test_audit.py)"),
     "tenants.services.tenant_provision": writes(AuditAction.TENANT_PROVISIONED),
@@ -845,9 +837,6 @@ def test_every_public_service_function_declares_its_audit_event():
     for name, expected in EXPECTED.items():
         if isinstance(expected, NotAudited):
             assert expected.reason.strip(), f"{name}: say why it writes no audit event"
-        elif isinstance(expected, CoveredBy):
-            path, test = expected.test.split("::")
-            assert f"def {test}(" in (ROOT / path).read_text(), f"{name}: {expected.test} does not exist"
         else:
             shown = {action for s in SCENARIOS.values() if s.service == name for action, _ in s.events}
             assert expected <= shown, f"{name}: no scenario shows {sorted(expected - shown)}"
