@@ -212,6 +212,16 @@ class World:
     def workspace(self, subdomain: str = "walk", **kwargs) -> Tenant:
         return self.request.getfixturevalue("make_workspace")(subdomain, **kwargs)
 
+    def committed_workspace(self, subdomain: str) -> Tenant:
+        """A committed workspace, with the backups storage in the test's tmp_path."""
+        self.request.getfixturevalue("backup_dir")
+        return self.request.getfixturevalue("make_committed_workspace")(subdomain)
+
+    def backed_up(self, subdomain: str) -> tuple[Tenant, backups.Backup]:
+        """A committed workspace and a backup of it made by the operator."""
+        tenant = self.committed_workspace(subdomain)
+        return tenant, backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+
     @staticmethod
     def inside(tenant: Tenant) -> None:
         """Put the connection on the workspace, as a request to its host does."""
@@ -310,12 +320,12 @@ def scenario(service: str, *events: tuple[AuditAction, ActorKind], name: str = "
 # tenants.services
 
 
-@scenario("tenants.services.tenant_provision", (AuditAction.TENANT_PROVISIONED, ActorKind.OWNER), ip=IP)
-def _provision(world):
+def _new_workspace(provision: Callable[..., Tenant]) -> Act:
+    """The call makes the workspace "walk" with `provision` (tenant_provision or workspace_signup)."""
     made = {}
 
     def call():
-        made["tenant"] = tenants.tenant_provision(
+        made["tenant"] = provision(
             business_name="Walk",
             subdomain="walk",
             owner_email="owner@walk.test",
@@ -325,6 +335,11 @@ def _provision(world):
         )
 
     return Act(tenant=lambda: made["tenant"], call=call)
+
+
+@scenario("tenants.services.tenant_provision", (AuditAction.TENANT_PROVISIONED, ActorKind.OWNER), ip=IP)
+def _provision(world):
+    return _new_workspace(tenants.tenant_provision)
 
 
 @scenario(
@@ -334,19 +349,7 @@ def _provision(world):
     ip=IP,
 )
 def _signup(world):
-    made = {}
-
-    def call():
-        made["tenant"] = tenants.workspace_signup(
-            business_name="Walk",
-            subdomain="walk",
-            owner_email="owner@walk.test",
-            owner_name="Owner",
-            owner_password_hash=make_password(PASSWORD),
-            ip_address=IP,
-        )
-
-    return Act(tenant=lambda: made["tenant"], call=call)
+    return _new_workspace(tenants.workspace_signup)
 
 
 @scenario("tenants.services.tenant_suspend", (AuditAction.TENANT_SUSPENDED, ActorKind.OPERATOR), ip=IP)
@@ -530,30 +533,27 @@ def _profile(world):
     return Act(tenant, lambda: accounts.profile_update(user=member, full_name="Mia Meyer", ip_address=IP))
 
 
-@scenario("accounts.services.password_changed", (AuditAction.MEMBER_PASSWORD_CHANGED, ActorKind.MEMBER), ip=IP)
-def _password_changed(world):
+def _new_password(world, record: Callable[..., None]) -> Act:
+    """The call saves a member's new password, as Django's password change and reset forms do, then `record`s it."""
     tenant = world.workspace()
     member = world.member(tenant, "mia@walk.test")
 
     def call():
-        member.set_password("a brand new passphrase 77")  # what Django's password change form saves
+        member.set_password("a brand new passphrase 77")
         member.save()
-        accounts.password_changed(user=member, ip_address=IP)
+        record(user=member, ip_address=IP)
 
     return Act(tenant, call)
+
+
+@scenario("accounts.services.password_changed", (AuditAction.MEMBER_PASSWORD_CHANGED, ActorKind.MEMBER), ip=IP)
+def _password_changed(world):
+    return _new_password(world, accounts.password_changed)
 
 
 @scenario("accounts.services.password_reset_completed", (AuditAction.MEMBER_PASSWORD_RESET, ActorKind.MEMBER), ip=IP)
 def _password_reset(world):
-    tenant = world.workspace()
-    member = world.member(tenant, "mia@walk.test")
-
-    def call():
-        member.set_password("a brand new passphrase 77")  # what Django's reset form saves
-        member.save()
-        accounts.password_reset_completed(user=member, ip_address=IP)
-
-    return Act(tenant, call)
+    return _new_password(world, accounts.password_reset_completed)
 
 
 @scenario("accounts.services.sessions_end_others", (AuditAction.MEMBER_SESSIONS_ENDED, ActorKind.MEMBER), ip=IP)
@@ -783,16 +783,13 @@ def _export(world):
 
 @scenario("tenants.backups.workspace_backup", (AuditAction.TENANT_BACKED_UP, ActorKind.OPERATOR), committed=True)
 def _backup(world):
-    world.request.getfixturevalue("backup_dir")
-    tenant = world.request.getfixturevalue("make_committed_workspace")("walkbackup")
+    tenant = world.committed_workspace("walkbackup")
     return Act(tenant, lambda: backups.workspace_backup(tenant=tenant, actor=OPERATOR))
 
 
 @scenario("tenants.backups.workspace_restore", (AuditAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
 def _restore(world):
-    world.request.getfixturevalue("backup_dir")
-    tenant = world.request.getfixturevalue("make_committed_workspace")("walkrestore")
-    backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+    tenant, backup = world.backed_up("walkrestore")
     return Act(tenant, lambda: backups.workspace_restore(backup=backup.name, actor=OPERATOR))
 
 
@@ -803,9 +800,7 @@ def _restore(world):
     committed=True,
 )
 def _restore_request(world):
-    world.request.getfixturevalue("backup_dir")
-    tenant = world.request.getfixturevalue("make_committed_workspace")("walkrequest")
-    backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+    tenant, backup = world.backed_up("walkrequest")
     return Act(
         tenant,
         lambda: restores.restore_request_create(
@@ -816,9 +811,7 @@ def _restore_request(world):
 
 @scenario("tenants.restores.restore_request_run", (AuditAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
 def _restore_run(world):
-    world.request.getfixturevalue("backup_dir")
-    tenant = world.request.getfixturevalue("make_committed_workspace")("walkrun")
-    backup = backups.workspace_backup(tenant=tenant, actor=OPERATOR)
+    tenant, backup = world.backed_up("walkrun")
     request = restores.restore_request_create(tenant=tenant, backup=backup.name, requested_by=OPERATOR)
     return Act(tenant, lambda: restores.restore_request_run(request_id=request.pk))
 
