@@ -116,15 +116,11 @@ def make_committed_workspace(committed_db):
 
 
 @pytest.fixture
-def operator_client(db, settings):
+def operator_client(db):
     """An operator logged in to the admin with their password and a code from their authenticator."""
-    from tests.support.operators import operator_create, operator_login
+    from tests.support.operators import operator_client_for, operator_create
 
-    _, device = operator_create("op@example.com", PASSWORD, full_name="Olga Operator")
-    client = host_client(settings.BASE_DOMAIN)
-    response = operator_login(client, "op@example.com", PASSWORD, device)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
+    return operator_client_for(*operator_create("op@example.com", PASSWORD, full_name="Olga Operator"))
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """Operators in tests: a superuser with a confirmed authenticator, logged in through the admin's own
 two-factor login form with a code computed from the device's secret (as the app on their phone would)."""
 
+from django.conf import settings
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from tests.conftest import PASSWORD
 
 
 def operator_create(email: str, password: str, **fields) -> tuple[User, TOTPDevice]:
@@ -30,3 +32,11 @@ def operator_login(client: Client, email: str, password: str, device: TOTPDevice
             "next": "/admin/",
         },
     )
+
+
+def operator_client_for(user: User, device: TOTPDevice, password: str = PASSWORD) -> Client:
+    """A client on the public host, logged in to the admin as the operator with their password and a code."""
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    response = operator_login(client, user.email, password, device)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client

@@ -20,8 +20,8 @@ from notifications.models import EmailLog
 from tenants import backups, restores
 from tenants.models import AuditAction, AuditEvent, RestoreRequest, Tenant
 from tenants.services import audit_record
-from tests.conftest import PASSWORD, add_member, host_client, users_of
-from tests.support.operators import operator_create, operator_login
+from tests.conftest import PASSWORD, add_member, users_of
+from tests.support.operators import operator_client_for, operator_create
 from tests.support.queue import jobs_by_status, jobs_run
 
 # Every statement of the page: routing, the operator's session, user and device, the workspace, its inlines,
@@ -39,14 +39,6 @@ def restore_url(tenant: Tenant) -> str:
 
 def request_url(request: RestoreRequest) -> str:
     return f"/admin/tenants/restorerequest/{request.pk}/change/"
-
-
-def logged_in(user: User, device) -> object:
-    from django.conf import settings
-
-    client = host_client(settings.BASE_DOMAIN)
-    assert operator_login(client, user.email, PASSWORD, device).status_code == 302
-    return client
 
 
 def member_with_login(tenant: Tenant, email: str, *, days_ago: int | None, active: bool = True) -> None:
@@ -324,7 +316,7 @@ def test_restoring_needs_the_permission(make_workspace, backup_dir):
     user, device = operator_create("support@example.com", PASSWORD)
     User.objects.filter(pk=user.pk).update(is_superuser=False)  # staff with 2FA, not a superuser
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_tenant", "change_tenant"]))
-    client = logged_in(user, device)
+    client = operator_client_for(user, device)
     assert client.get(page_url(alpha)).status_code == 200
     assert "Restoring needs the permission" in client.get(page_url(alpha)).content.decode()
     assert client.get(restore_url(alpha), {"backup": name}).status_code == 403
@@ -341,9 +333,8 @@ def test_restoring_needs_the_permission(make_workspace, backup_dir):
 
 
 @pytest.fixture
-def committed_operator(committed_db, settings):
-    user, device = operator_create("op@example.com", PASSWORD, full_name="Olga Operator")
-    return logged_in(user, device)
+def committed_operator(committed_db):
+    return operator_client_for(*operator_create("op@example.com", PASSWORD, full_name="Olga Operator"))
 
 
 @pytest.fixture
