@@ -134,6 +134,15 @@ def backup_dir(settings, tmp_path) -> Path:
 
 
 @pytest.fixture
+def sentry():
+    """A stand-in for Sentry's ingest (tests/support/sentry.py) listening at `sentry.dsn`."""
+    from tests.support.sentry import EnvelopeServer
+
+    with EnvelopeServer() as server:
+        yield server
+
+
+@pytest.fixture
 def fake_stripe(settings):
     """Stripe keys set and stripe-python talking to a fake that speaks Stripe's wire format."""
     import stripe

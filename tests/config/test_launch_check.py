@@ -17,7 +17,6 @@ from accounts.models import User
 from config import launch
 from core.models import LaunchCheckRun
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
-from tests.support.sentry import EnvelopeServer
 
 # An empty backups storage of the test's own (never the developer's .data/backups) for every test.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backup_dir")]
@@ -56,14 +55,8 @@ def test_in_the_test_configuration_it_warns_and_fails_nothing(settings):
     assert results["environment"].reason.startswith("production would refuse:")
 
 
-@pytest.fixture
-def sentry_dsn():
-    with EnvelopeServer() as server:
-        yield server.dsn
-
-
-def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(settings, fake_stripe, sentry_dsn):
-    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry_dsn)
+def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(settings, fake_stripe, sentry):
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
     settings.DEBUG = True
 
     results = _by_name(launch.launch_checks_run(resolve=resolve_to_proxy))
@@ -74,8 +67,8 @@ def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(sett
     assert results["environment"].reason.startswith("DEBUG must be off")
 
 
-def test_in_production_an_unresolvable_domain_fails(settings, fake_stripe, sentry_dsn):
-    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry_dsn)
+def test_in_production_an_unresolvable_domain_fails(settings, fake_stripe, sentry):
+    production_like(settings, stripe=fake_stripe, sentry_dsn=sentry.dsn)
 
     def unresolvable(hostname):
         raise OSError(f"[Errno -2] Name or service not known: {hostname}")

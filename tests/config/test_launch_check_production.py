@@ -14,12 +14,6 @@ from tests.support.sentry import EnvelopeServer
 
 
 @pytest.fixture
-def sentry():
-    with EnvelopeServer() as server:
-        yield server
-
-
-@pytest.fixture
 def deployment(settings, backup_dir, make_committed_workspace, fake_stripe, sentry):
     """Two workspaces, their nightly backups and a whole-database backup in the test's own storage, and
     production settings; the rows production_like adds are removed afterwards."""
