@@ -21,7 +21,7 @@ from core.admin_base import ReadOnlyAdmin
 from core.http import client_ip
 from notifications.models import EmailLog
 from tenants import backups, restores, selectors, services
-from tenants.export import _csv_cell
+from tenants.export import csv_cell
 from tenants.models import AuditAction, AuditEvent, Domain, RestoreRequest, Tenant
 
 logger = logging.getLogger(__name__)
@@ -506,9 +506,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
                     event.tenant_label,
                     event.action,
                     event.actor_kind,
-                    _csv_cell(event.actor),
+                    csv_cell(event.actor),
                     event.ip_address or "",
-                    _csv_cell(event.details_json),
+                    csv_cell(event.details_json),
                 ]
             )
         return response

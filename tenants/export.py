@@ -23,10 +23,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SUPPORT = "Support"
 
 
-def _csv_cell(value):
+def csv_cell(value):
     """A CSV cell a spreadsheet shows as text: a dict as JSON, a leading apostrophe before FORMULA_STARTS.
-    The operators' audit CSV (tenants/admin.py) uses it too. Underscored as it is no service: every public
-    function of this module must declare its audit event (tests/tenants/test_audit_walk.py)."""
+    The operators' audit CSV (tenants/admin.py) uses it too."""
     if isinstance(value, dict):
         value = json.dumps(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
@@ -39,7 +38,7 @@ def _table(rows: list[dict], fields: list[str]) -> tuple[str, str]:
     writer = csv.DictWriter(text, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return text.getvalue(), json.dumps(rows, cls=DjangoJSONEncoder, indent=2)
 
 

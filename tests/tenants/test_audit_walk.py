@@ -153,6 +153,7 @@ EXPECTED: dict[str, frozenset[AuditAction] | NotAudited] = {
     "tenants.restores.restore_request_run": writes(AuditAction.TENANT_RESTORED),
     # tenants.export
     "tenants.export.audit_for_owners": NotAudited("read only"),
+    "tenants.export.csv_cell": NotAudited("formats a CSV cell"),
     "tenants.export.tenant_export": writes(AuditAction.TENANT_EXPORTED),
     # tenants.backups
     "tenants.backups.app_version": NotAudited("read only"),
