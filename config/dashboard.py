@@ -28,7 +28,6 @@ LIST_LENGTH = 10
 # Subscriptions that bring in money: trialing is not paid yet, unpaid has stopped paying.
 REVENUE_STATUSES = ("active", "past_due")
 CHURN_ACTIONS = (AuditAction.TENANT_CLOSED, AuditAction.BILLING_SUBSCRIPTION_CANCELLED)
-EMAIL_FAILED = EmailLog.FAILURES
 
 
 def admin_url(name: str, *args, **query) -> str:
@@ -352,9 +351,9 @@ def email_health(*, day_ago: datetime) -> dict:
         "last_sent": None
         if last is None
         else {"kind": last.kind, "sent_at": last.sent_at, "url": admin_url("notifications_emaillog_change", last.pk)},
-        "failed": EmailLog.objects.filter(status__in=EMAIL_FAILED, created_at__gte=day_ago).count(),
+        "failed": EmailLog.objects.filter(status__in=EmailLog.FAILURES, created_at__gte=day_ago).count(),
         "failed_url": admin_url(
-            "notifications_emaillog_changelist", status__in=",".join(EMAIL_FAILED), created_at__gte=_iso(day_ago)
+            "notifications_emaillog_changelist", status__in=",".join(EmailLog.FAILURES), created_at__gte=_iso(day_ago)
         ),
         "sent_url": admin_url("notifications_emaillog_changelist", status__exact=EmailLog.Status.SENT),
     }
