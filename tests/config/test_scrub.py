@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.scrub import GunicornLogger, scrub
-from core.sentry import sentry_event_scrub as sentry_before_send
+from core.sentry import sentry_event_scrub
 
 SECRET = "Zq9-secret_TOKEN.abc"
 
@@ -81,7 +81,7 @@ def test_sentry_events_are_scrubbed():
         "exception": {"values": [{"value": f"bad link /account/email/confirm/{SECRET}/"}]},
         "breadcrumbs": {"values": [{"message": f"GET /invitations/{SECRET}/"}]},
     }
-    assert SECRET not in str(sentry_before_send(event, {}))
+    assert SECRET not in str(sentry_event_scrub(event, {}))
 
 
 def test_gunicorn_access_lines_are_scrubbed():
