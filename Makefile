@@ -43,6 +43,7 @@ test-deploy: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 screenshots: install
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e

@@ -10,9 +10,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import EmailChange, Invitation, User
 from accounts.tokens import password_reset_token
+from core.links import workspace_url
 from notifications.registry import EmailKind, EmailObsolete, register
 from tenants.emails import sample_workspace
-from tenants.links import workspace_url
 
 
 def _invitation(email) -> dict:

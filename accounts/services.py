@@ -12,15 +12,16 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import MemberAction
 from accounts.models import EmailChange, Invitation, User
 from billing.selectors import plan_for
+from core.audit import ActorKind, audit_record
 from core.http import client_ip
 from core.queue import defer_once
 from notifications.models import EmailLog
 from notifications.services import email_queue
-from tenants.models import ActorKind, AuditAction, Tenant
+from tenants.models import Tenant
 from tenants.selectors import current_workspace
-from tenants.services import audit_record
 
 PASSWORD_RESET_TASK = "accounts.password_reset_request"  # accounts/tasks.py
 
@@ -43,15 +44,16 @@ class InvitationUnusable(Exception):
         self.status = status
 
 
-def _audit(*, actor: User | None, action: AuditAction, ip_address: str | None, **details) -> None:
-    if actor is None:
-        kind = ActorKind.SYSTEM
-    else:
-        kind = ActorKind.OWNER if actor.role == User.Role.OWNER else ActorKind.MEMBER
+def actor_kind_of(user: User) -> ActorKind:
+    """How the audit trail names a person of the workspace acting in it."""
+    return ActorKind.OWNER if user.role == User.Role.OWNER else ActorKind.MEMBER
+
+
+def _audit(*, actor: User | None, action: MemberAction, ip_address: str | None, **details) -> None:
     audit_record(
         tenant=current_workspace(),
         actor=actor.email if actor else "system",
-        actor_kind=kind,
+        actor_kind=actor_kind_of(actor) if actor else ActorKind.SYSTEM,
         action=action,
         details=details,
         ip_address=ip_address,
@@ -108,7 +110,7 @@ def invitation_create(*, inviter: User, email: str, role: str, ip_address: str |
     invitation.invited_by = inviter
     invitation.renew_token()  # the worker derives the link's token again when it sends the email
     invitation.save()
-    _audit(actor=inviter, action=AuditAction.MEMBER_INVITED, ip_address=ip_address, email=email, role=role)
+    _audit(actor=inviter, action=MemberAction.MEMBER_INVITED, ip_address=ip_address, email=email, role=role)
     _send_invitation(invitation, inviter)
     return invitation
 
@@ -127,7 +129,7 @@ def invitation_resend(*, actor: User, invitation: Invitation, ip_address: str | 
         )
     invitation.renew_token()
     invitation.save()
-    _audit(actor=actor, action=AuditAction.MEMBER_INVITATION_RESENT, ip_address=ip_address, email=invitation.email)
+    _audit(actor=actor, action=MemberAction.MEMBER_INVITATION_RESENT, ip_address=ip_address, email=invitation.email)
     _send_invitation(invitation, actor)
     return invitation
 
@@ -140,7 +142,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation, ip_address: str | 
         raise TeamError("This invitation is no longer open.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    _audit(actor=actor, action=AuditAction.MEMBER_INVITATION_REVOKED, ip_address=ip_address, email=invitation.email)
+    _audit(actor=actor, action=MemberAction.MEMBER_INVITATION_REVOKED, ip_address=ip_address, email=invitation.email)
     return invitation
 
 
@@ -161,7 +163,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, ip_address: 
     user = User.objects.create_user(invitation.email, password, full_name=full_name, role=invitation.role)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
-    _audit(actor=user, action=AuditAction.MEMBER_JOINED, ip_address=ip_address, email=user.email, role=user.role)
+    _audit(actor=user, action=MemberAction.MEMBER_JOINED, ip_address=ip_address, email=user.email, role=user.role)
     return user
 
 
@@ -201,7 +203,7 @@ def _invitations_of_revoke(member: User, *, actor: User, ip_address: str | None)
         pending.update(revoked_at=timezone.now())
         _audit(
             actor=actor,
-            action=AuditAction.MEMBER_INVITATIONS_REVOKED,
+            action=MemberAction.MEMBER_INVITATIONS_REVOKED,
             ip_address=ip_address,
             email=member.email,
             invitations=emails,
@@ -226,7 +228,7 @@ def member_change_role(*, actor: User, member: User, role: str, ip_address: str 
         _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
     _audit(
         actor=actor,
-        action=AuditAction.MEMBER_ROLE_CHANGED,
+        action=MemberAction.MEMBER_ROLE_CHANGED,
         ip_address=ip_address,
         email=member.email,
         **{"from": previous, "to": role},
@@ -251,7 +253,7 @@ def member_deactivate(*, actor: User, member: User, ip_address: str | None = Non
     member.session_version += 1
     member.save(update_fields=["is_active", "session_version"])
     _invitations_of_revoke(member, actor=actor, ip_address=ip_address)
-    _audit(actor=actor, action=AuditAction.MEMBER_DEACTIVATED, ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=MemberAction.MEMBER_DEACTIVATED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -266,7 +268,7 @@ def member_reactivate(*, actor: User, member: User, ip_address: str | None = Non
     _member_limit_check(extra=1)
     member.is_active = True
     member.save(update_fields=["is_active"])
-    _audit(actor=actor, action=AuditAction.MEMBER_REACTIVATED, ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=MemberAction.MEMBER_REACTIVATED, ip_address=ip_address, email=member.email)
     return member
 
 
@@ -282,7 +284,7 @@ def ownership_transfer(*, actor: User, member: User, ip_address: str | None = No
     member.role = User.Role.OWNER
     member.save(update_fields=["role"])
     # Audited before the acting owner steps down to admin: the transfer is an owner's act.
-    _audit(actor=actor, action=AuditAction.MEMBER_OWNERSHIP_TRANSFERRED, ip_address=ip_address, email=member.email)
+    _audit(actor=actor, action=MemberAction.MEMBER_OWNERSHIP_TRANSFERRED, ip_address=ip_address, email=member.email)
     User.objects.filter(pk=actor.pk).update(role=User.Role.ADMIN)
     actor.role = User.Role.ADMIN
     _owner_contact_sync(member)
@@ -297,18 +299,18 @@ def profile_update(*, user: User, full_name: str, ip_address: str | None = None)
     user.full_name = full_name
     user.save(update_fields=["full_name"])
     if changed:
-        _audit(actor=user, action=AuditAction.MEMBER_PROFILE_CHANGED, ip_address=ip_address, fields=["full_name"])
+        _audit(actor=user, action=MemberAction.MEMBER_PROFILE_CHANGED, ip_address=ip_address, fields=["full_name"])
     return user
 
 
 def password_changed(*, user: User, ip_address: str | None = None) -> None:
     """Called once Django's password change form has saved the new password."""
-    _audit(actor=user, action=AuditAction.MEMBER_PASSWORD_CHANGED, ip_address=ip_address, email=user.email)
+    _audit(actor=user, action=MemberAction.MEMBER_PASSWORD_CHANGED, ip_address=ip_address, email=user.email)
 
 
 def password_reset_completed(*, user: User, ip_address: str | None = None) -> None:
     """Called once a password was set through an emailed reset link."""
-    _audit(actor=user, action=AuditAction.MEMBER_PASSWORD_RESET, ip_address=ip_address, email=user.email)
+    _audit(actor=user, action=MemberAction.MEMBER_PASSWORD_RESET, ip_address=ip_address, email=user.email)
 
 
 def sessions_end_others(*, request, user: User) -> None:
@@ -316,7 +318,7 @@ def sessions_end_others(*, request, user: User) -> None:
     user.session_version += 1
     user.save(update_fields=["session_version"])
     update_session_auth_hash(request, user)
-    _audit(actor=user, action=AuditAction.MEMBER_SESSIONS_ENDED, ip_address=client_ip(request), email=user.email)
+    _audit(actor=user, action=MemberAction.MEMBER_SESSIONS_ENDED, ip_address=client_ip(request), email=user.email)
 
 
 @transaction.atomic
@@ -368,7 +370,7 @@ def email_change_confirm(*, token: str, ip_address: str | None = None) -> User:
         _owner_contact_sync(user)
     _audit(
         actor=user,
-        action=AuditAction.MEMBER_EMAIL_CHANGED,
+        action=MemberAction.MEMBER_EMAIL_CHANGED,
         ip_address=ip_address,
         **{"from": change.old_email, "to": change.new_email},
     )

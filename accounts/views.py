@@ -1,31 +1,48 @@
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import get_usage
 
 from accounts import services
+from accounts import signup as signups
+from accounts.export import tenant_export
 from accounts.forms import (
     AcceptInvitationForm,
+    CloseWorkspaceForm,
     EmailAuthenticationForm,
     EmailChangeForm,
     InvitationForm,
     ProfileForm,
     RoleForm,
+    SignupForm,
     WorkspacePasswordResetForm,
+    WorkspaceSettingsForm,
 )
-from accounts.handoff import handoff_email_hint, handoff_user
+from accounts.handoff import handoff_email_hint, handoff_token_make, handoff_user
 from accounts.models import Invitation, User
 from accounts.permissions import role_required
 from accounts.throttle import attempt_count, attempt_in_flight, attempt_throttled, is_throttled
 from accounts.tokens import password_reset_token
 from billing.selectors import plan_name
-from core.http import client_ip
-from tenants.links import workspace_url
+from core.audit import ActorKind
+from core.errors import CACHE_UNAVAILABLE_ERRORS
+from core.http import client_ip, client_key
+from core.links import workspace_url
+from tenants import services as tenant_services
+
+logger = logging.getLogger(__name__)
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -306,3 +323,117 @@ def invitation_accept(request, token):
         {"form": form, "invitation": invitation},
         status=400 if form.errors else 200,
     )
+
+
+# Signup (on the public host): a new workspace and its owner (accounts/signup.py)
+
+
+def _signup_limits(request, *, increment: bool) -> list[dict]:
+    """Workspaces created per client (SIGNUP_RATE_PER_IP: one client may not drain the spare pool) and in
+    all (SIGNUP_RATE_GLOBAL: a brake on scripted signups). Only created workspaces count: a person who
+    mistypes five times is not blocked."""
+    limits = [
+        ("signup-ip", lambda _group, req: client_key(req), settings.SIGNUP_RATE_PER_IP),
+        ("signup-all", lambda _group, _req: "all", settings.SIGNUP_RATE_GLOBAL),
+    ]
+    return [get_usage(request, group=group, key=key, rate=rate, increment=increment) for group, key, rate in limits]
+
+
+def _signup_throttled(request) -> bool:
+    try:
+        return any(usage["count"] >= usage["limit"] for usage in _signup_limits(request, increment=False))
+    except CACHE_UNAVAILABLE_ERRORS as error:
+        # The shared cache is down: signups go ahead unthrottled rather than not at all (docs/decisions.md).
+        logger.warning("signup limits unavailable, not applied: %s", error)
+        return False
+
+
+def _signup_count(request) -> None:
+    try:
+        _signup_limits(request, increment=True)
+    except CACHE_UNAVAILABLE_ERRORS as error:  # the workspace exists: never fail its signup now
+        logger.warning("signup limits unavailable, signup not counted: %s", error)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.method == "POST" and _signup_throttled(request):
+        return render(request, "429.html", status=429)
+    form = SignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tenant = signups.workspace_signup(
+                business_name=data["business_name"],
+                subdomain=data["subdomain"],
+                owner_email=data["email"],
+                owner_name=data["full_name"],
+                owner_password_hash=make_password(data["password"]),
+                ip_address=client_ip(request),
+            )
+        except tenant_services.SubdomainUnavailable:
+            form.add_error("subdomain", "This address is already taken. Please choose another.")
+        else:
+            _signup_count(request)
+            token = handoff_token_make(tenant=tenant, email=data["email"])
+            path = reverse("accounts:handoff", urlconf="config.urls_tenant")
+            return redirect(workspace_url(tenant.subdomain, f"{path}?token={token}"))
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# The workspace's settings, export and closing (on its own host, for its admins and owner)
+
+
+@role_required(User.Role.ADMIN)
+def workspace_settings(request):
+    tenant = request.tenant
+    is_owner = request.user.has_role(User.Role.OWNER)
+    initial = {"business_name": tenant.business_name, "billing_email": tenant.billing_email}
+    form = WorkspaceSettingsForm(
+        request.POST if request.method == "POST" else None, initial=initial, can_edit_billing=is_owner
+    )
+    if request.method == "POST" and form.is_valid():
+        tenant_services.tenant_update_settings(
+            tenant=tenant,
+            actor=request.user.email,
+            actor_kind=services.actor_kind_of(request.user),
+            business_name=form.cleaned_data["business_name"],
+            billing_email=form.cleaned_data["billing_email"] if is_owner else tenant.billing_email,
+            ip_address=client_ip(request),
+        )
+        messages.success(request, "Workspace settings saved.")
+        return redirect("workspace_settings")
+    context = {"form": form, "close_form": CloseWorkspaceForm(subdomain=tenant.subdomain), "is_owner": is_owner}
+    return render(request, "accounts/workspace_settings.html", context, status=400 if form.errors else 200)
+
+
+@role_required(User.Role.OWNER)
+def workspace_export(request):
+    tenant = request.tenant
+    archive = tenant_export(
+        tenant=tenant, actor=request.user.email, actor_kind=ActorKind.OWNER, ip_address=client_ip(request)
+    )
+    filename = f"{tenant.subdomain}-export-{timezone.now():%Y%m%d-%H%M}.zip"
+    response = HttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(User.Role.OWNER)
+@require_POST
+def workspace_close(request):
+    tenant = request.tenant
+    form = CloseWorkspaceForm(request.POST, subdomain=tenant.subdomain)
+    if not form.is_valid():
+        context = {
+            "form": WorkspaceSettingsForm(
+                initial={"business_name": tenant.business_name, "billing_email": tenant.billing_email},
+                can_edit_billing=True,
+            ),
+            "close_form": form,
+            "is_owner": True,
+        }
+        return render(request, "accounts/workspace_settings.html", context, status=400)
+    tenant_services.tenant_close(tenant=tenant, actor=request.user.email, ip_address=client_ip(request))
+    messages.success(request, "The workspace is closed. You can still export its data until it is deleted.")
+    return redirect("accounts:dashboard")

@@ -38,14 +38,14 @@ def measured_workspace():
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from accounts import signup
     from accounts.models import User
-    from tenants import services
     from tenants.models import Tenant
 
     tenant = Tenant.objects.filter(subdomain=MEASURED).first()
     if tenant is None:
         password = make_password("correct horse battery staple")
-        tenant = services.tenant_provision(
+        tenant = signup.workspace_create(
             business_name="Measured",
             subdomain=MEASURED,
             owner_email=f"owner@{MEASURED}.test",
@@ -73,7 +73,7 @@ def measure(count: int, samples: int) -> tuple:
     from django.db import connection
 
     from bench.migrations import count_schemas
-    from tenants import backups
+    from console import backups
     from tenants.models import Tenant
 
     tenant = measured_workspace()

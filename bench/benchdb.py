@@ -6,7 +6,7 @@ import os
 
 def bench_settings(*, name: str, reset: bool) -> None:
     """Set Django up on the database `name` (call before importing models)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ["APP_ENV"] = "development"
     os.environ["LOG_LEVEL"] = "WARNING"
     import django

@@ -181,7 +181,7 @@ def main() -> None:
     levels = [(32, round(args.minutes * 60))] if args.soak else [(users, args.seconds) for users in args.users]
 
     server.database_prepare(name=BENCH_DB, reset=not args.reuse)
-    from tenants import pool
+    from tenants.schemas import pool
 
     workspaces = [server.workspace_ensure(f"load{number}", members=MEMBERS) for number in range(args.workspaces)]
     server.workspaces_fill(args.others)

@@ -69,8 +69,8 @@ def clone_one(n: int) -> None:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from tenants.clone import schema_clone
     from tenants.models import Tenant
+    from tenants.schemas.clone import schema_clone
 
     name = f"{PREFIX}{n:05d}"
     with transaction.atomic():

@@ -78,14 +78,14 @@ def workspace_ensure(subdomain: str, *, members: int = 0) -> dict:
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from accounts import signup
     from accounts.models import User
-    from tenants import services
     from tenants.models import Tenant
 
     owner = f"owner@{subdomain}.test"
     tenant = Tenant.objects.filter(subdomain=subdomain).first()
     if tenant is None:
-        tenant = services.tenant_provision(
+        tenant = signup.workspace_create(
             business_name=f"Bench {subdomain}",
             subdomain=subdomain,
             owner_email=owner,
@@ -155,7 +155,7 @@ class Server:
         env = {
             **os.environ,
             **SERVER_ENV,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
             "DATABASE_URL": _database_url(),
             "SECRET_KEY": secrets.token_urlsafe(64),
             "APP_URL": f"http://localhost:{self.port}",

@@ -53,8 +53,9 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from tenants import pool, services
+    from accounts import signup
     from tenants.models import Tenant
+    from tenants.schemas import pool
 
     password_hash = make_password("correct horse battery staple")
     serial = iter(range(10**9))
@@ -68,7 +69,7 @@ def main() -> None:
     def provision(prefix: str) -> float:
         subdomain = next_subdomain(prefix)
         t0 = time.perf_counter()
-        services.workspace_signup(
+        signup.workspace_signup(
             business_name=f"Bench {subdomain}",
             subdomain=subdomain,
             owner_email=f"owner@{subdomain}.test",

@@ -27,10 +27,12 @@ from django.utils import timezone
 from djstripe import models as djstripe_models
 
 from billing import stripe_api
+from billing.audit import BillingAction
 from billing.models import BillingAccount, Invoice, Plan
+from core.audit import audit_record
 from notifications.services import email_queue, notice_claim
 from tenants import services as tenant_services
-from tenants.models import AuditAction, Tenant
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +69,10 @@ def _subscription_record(account: BillingAccount, subscriptions: list[dict]) -> 
     live = [sub["id"] for sub in subscriptions if sub.get("status") in LIVE]
     if len(live) > 1:
         logger.error("customer %s has %s live subscriptions: %s", account.stripe_customer_id, len(live), live)
-        tenant_services.audit_record(
+        audit_record(
             tenant=account.tenant,
             actor="stripe",
-            action=AuditAction.BILLING_DUPLICATE_SUBSCRIPTION,
+            action=BillingAction.BILLING_DUPLICATE_SUBSCRIPTION,
             details={"live": live},
         )
     if subscription is None:
@@ -172,9 +174,9 @@ def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> dict:
 
 
 ACTIONS = {
-    Tenant.Status.PAST_DUE: AuditAction.BILLING_PAYMENT_FAILED,
-    Tenant.Status.SUSPENDED: AuditAction.BILLING_SUSPENDED_UNPAID,
-    Tenant.Status.CANCELLED: AuditAction.BILLING_SUBSCRIPTION_CANCELLED,
+    Tenant.Status.PAST_DUE: BillingAction.BILLING_PAYMENT_FAILED,
+    Tenant.Status.SUSPENDED: BillingAction.BILLING_SUSPENDED_UNPAID,
+    Tenant.Status.CANCELLED: BillingAction.BILLING_SUBSCRIPTION_CANCELLED,
 }
 
 
@@ -194,9 +196,9 @@ def billing_status_recompute(
         changes = _plan_and_trial_follow(locked, subscription)
     wanted = _status_wanted(locked, account, now)
     if previous[0] in (Tenant.Status.PAST_DUE, Tenant.Status.SUSPENDED) and wanted == Tenant.Status.ACTIVE:
-        action = AuditAction.BILLING_INVOICE_PAID
+        action = BillingAction.BILLING_INVOICE_PAID
     else:
-        action = ACTIONS.get(wanted, AuditAction.BILLING_SUBSCRIPTION_CHANGED)
+        action = ACTIONS.get(wanted, BillingAction.BILLING_SUBSCRIPTION_CHANGED)
     details = {
         "subscription": account.stripe_subscription_id,
         "stripe_status": account.subscription_status,
@@ -209,9 +211,7 @@ def billing_status_recompute(
     )
     if changes and (updated.status, updated.suspended_by) == previous:
         # The status stayed (no event written for it), but the plan or the trial's end followed Stripe.
-        tenant_services.audit_record(
-            tenant=locked, actor=actor, action=AuditAction.BILLING_SUBSCRIPTION_CHANGED, details=details
-        )
+        audit_record(tenant=locked, actor=actor, action=BillingAction.BILLING_SUBSCRIPTION_CHANGED, details=details)
     return f"{updated.status}" + (f" (was {previous[0]})" if updated.status != previous[0] else "")
 
 
@@ -332,10 +332,10 @@ def plan_comp(*, tenant: Tenant, plan: Plan, actor: str, ip_address: str | None 
         locked.status, locked.suspended_by = Tenant.Status.ACTIVE, ""
         update += ["status", "suspended_by"]
     locked.save(update_fields=update)
-    tenant_services.audit_record(
+    audit_record(
         tenant=locked,
         actor=actor,
-        action=AuditAction.BILLING_COMPED,
+        action=BillingAction.BILLING_COMPED,
         ip_address=ip_address,
         details={"from": previous, "to": plan.slug},
     )
@@ -350,10 +350,10 @@ def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None)
             return tenant
         account.comped = False
         account.save(update_fields=["comped"])
-        tenant_services.audit_record(
+        audit_record(
             tenant=tenant,
             actor=actor,
-            action=AuditAction.BILLING_COMP_LIFTED,
+            action=BillingAction.BILLING_COMP_LIFTED,
             ip_address=ip_address,
             details={"plan": tenant.plan},
         )
@@ -361,12 +361,12 @@ def plan_comp_lift(*, tenant: Tenant, actor: str, ip_address: str | None = None)
     return Tenant.objects.get(pk=tenant.pk)
 
 
-# Closing, reopening and purging a workspace (tenants/services.py queues these by name; billing/tasks.py)
+# Closing, reopening and purging a workspace (queued by billing/receivers.py; billing/tasks.py)
 
-WORKSPACE_CLOSED_TASK = tenant_services.WORKSPACE_CLOSED_TASK
-WORKSPACE_REOPENED_TASK = tenant_services.WORKSPACE_REOPENED_TASK
-WORKSPACE_RECHECK_TASK = tenant_services.WORKSPACE_RECHECK_TASK
-CUSTOMER_PURGED_TASK = tenant_services.CUSTOMER_PURGED_TASK
+WORKSPACE_CLOSED_TASK = "billing.workspace_closed"
+WORKSPACE_REOPENED_TASK = "billing.workspace_reopened"
+WORKSPACE_RECHECK_TASK = "billing.workspace_recheck"
+CUSTOMER_PURGED_TASK = "billing.customer_purged"
 
 
 def _live_subscriptions(customer_id: str) -> list[dict]:
@@ -386,10 +386,10 @@ def renewal_stop(*, tenant: Tenant) -> list[str]:
             stripe_api.subscription_cancel_at_period_end(sub["id"], cancel=True)
             stopped.append(sub["id"])
     if stopped:
-        tenant_services.audit_record(
+        audit_record(
             tenant=tenant,
             actor="system",
-            action=AuditAction.BILLING_RENEWAL_STOPPED,
+            action=BillingAction.BILLING_RENEWAL_STOPPED,
             details={"subscriptions": stopped},
         )
     return stopped
@@ -411,10 +411,10 @@ def renewal_resume(*, tenant: Tenant) -> list[str]:
             stripe_api.subscription_cancel_at_period_end(sub["id"], cancel=False)
             resumed.append(sub["id"])
     if resumed:
-        tenant_services.audit_record(
+        audit_record(
             tenant=tenant,
             actor="system",
-            action=AuditAction.BILLING_RENEWAL_RESUMED,
+            action=BillingAction.BILLING_RENEWAL_RESUMED,
             details={"subscriptions": resumed},
         )
     subscription_event_apply(tenant=tenant)  # the reopened workspace's status follows Stripe again

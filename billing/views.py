@@ -11,7 +11,7 @@ from billing import stripe_api
 from billing.models import Plan, money
 from billing.selectors import payment_required, plan_for
 from billing.services import account_for
-from tenants.links import workspace_url
+from core.links import workspace_url
 
 
 def _unavailable(request, error: stripe_api.BillingUnavailable):
@@ -111,3 +111,8 @@ def checkout_return(request):
     else:
         messages.info(request, "Checkout was cancelled; nothing was charged.")
     return redirect("billing:billing")
+
+
+def landing(request):
+    """The public home page: what the product costs, and the way to sign up."""
+    return render(request, "billing/landing.html", {"plans": Plan.objects.public()})

@@ -4,24 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import operator_views
+from accounts import views as account_views
 from billing import fake_stripe_views
+from billing import views as billing_views
 from billing.webhooks import stripe_webhook
-from config.admin_guard import throttled_login
-from config.admin_site import OperatorAdminSite
-from tenants import views as tenant_views
-
-admin.site.site_header = "Portal operations"
-admin.site.site_title = "Portal operations"
-admin.site.index_title = "Workspaces and operations"
-admin.site.enable_nav_sidebar = False
-# Operators sign in with a password and a code from their authenticator app (django-otp); the index is
-# their dashboard.
-admin.site.__class__ = OperatorAdminSite
-admin.site.login = throttled_login(admin.site.login)
 
 urlpatterns = [
-    path("", tenant_views.landing, name="landing"),
-    path("signup/", tenant_views.signup, name="signup"),
+    path("", billing_views.landing, name="landing"),
+    path("signup/", account_views.signup, name="signup"),
     path("admin/", admin.site.urls),
     path("operators/2fa/<str:token>/", operator_views.enrol, name="operator_2fa"),
     # Stripe webhooks, verified against the signing secret of the WebhookEndpoint named by the uuid.

@@ -3,13 +3,13 @@
 from django.urls import include, path
 
 from accounts import api
-from tenants import views as tenant_views
+from accounts import views as account_views
 
 urlpatterns = [
     path("", include("accounts.urls")),
-    path("settings/", tenant_views.workspace_settings, name="workspace_settings"),
-    path("settings/export/", tenant_views.workspace_export, name="workspace_export"),
-    path("settings/close/", tenant_views.workspace_close, name="workspace_close"),
+    path("settings/", account_views.workspace_settings, name="workspace_settings"),
+    path("settings/export/", account_views.workspace_export, name="workspace_export"),
+    path("settings/close/", account_views.workspace_close, name="workspace_close"),
     path("billing/", include("billing.urls")),
     path("api/v1/me", api.me, name="api_me"),
     path("api/v1/workspace", api.workspace, name="api_workspace"),

@@ -7,7 +7,7 @@ from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core.admin_base import ReadOnlyAdmin
-from core.models import JobFailure, LaunchCheckRun
+from core.models import JobFailure
 
 admin.site.unregister(ProcrastinateJob)
 
@@ -48,24 +48,3 @@ class JobFailureAdmin(ReadOnlyAdmin):
     list_filter = ["task_name"]
     search_fields = ["error", "task_name"]
     date_hierarchy = "failed_at"
-
-
-@admin.register(LaunchCheckRun)
-class LaunchCheckRunAdmin(ReadOnlyAdmin):
-    """`manage.py launch_check` runs, the newest first: the first row is the last run."""
-
-    list_display = ["ran_at", "environment", "passed", "warned", "failed", "failing_items"]
-    list_filter = ["environment"]
-    fields = ["ran_at", "environment", "passed", "warned", "failed", "items"]
-    readonly_fields = fields
-
-    @admin.display(description="Not passing")
-    def failing_items(self, run: LaunchCheckRun) -> str:
-        return ", ".join(f"{item['name']} ({item['status']})" for item in run.results if item["status"] != "PASS")
-
-    @admin.display(description="Items")
-    def items(self, run: LaunchCheckRun) -> str:
-        return format_html(
-            "<pre style='margin:0; white-space:pre-wrap'>{}</pre>",
-            "\n".join(LaunchCheckRun.report_lines(run.results)),
-        )

@@ -7,14 +7,17 @@ class CoreConfig(AppConfig):
     # without this line ready() never ran and `check --deploy` missed the production refusals.
     default = True
     name = "core"
-    verbose_name = "System: job failures and launch checks"
+    verbose_name = "System: audit trail and job failures"
 
     def ready(self) -> None:
         from django.core.checks import Tags, register
+        from django.utils.module_loading import autodiscover_modules
 
-        from config.production import deploy_check
+        from core.checks import deploy_check
 
         register(deploy_check, Tags.security, deploy=True)
+        # Each app declares its audit actions in its own `audit.py` (core/audit.py).
+        autodiscover_modules("audit")
 
 
 class QueueConfig(ProcrastinateConfig):

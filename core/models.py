@@ -1,3 +1,7 @@
+import json
+from typing import ClassVar
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -20,29 +24,48 @@ class JobFailure(models.Model):
         return f"{self.task_name} #{self.job_id} attempt {self.attempt}"
 
 
-class LaunchCheckRun(models.Model):
-    """One run of `manage.py launch_check`: each item's status, reason and fix, for the admin."""
+class ActorKind(models.TextChoices):
+    """Who made an audited change. The caller says which: it knows (core/audit.py)."""
 
-    ran_at = models.DateTimeField(default=timezone.now, db_index=True)
-    environment = models.CharField(max_length=16, help_text="APP_ENV of the run.")
-    passed = models.PositiveIntegerField()
-    warned = models.PositiveIntegerField()
-    failed = models.PositiveIntegerField()
-    results = models.JSONField(help_text="One entry per item: name, status, reason, fix.")
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+    OPERATOR = "operator", "Operator"
+    SYSTEM = "system", "System"
+    STRIPE = "stripe", "Stripe"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which workspace. Written by the service that made the change through
+    core.audit.audit_record, never by hand. `action` is one of the actions the apps register
+    (core/audit.py): stored without choices, so a new action needs no migration."""
+
+    tenant = models.ForeignKey(settings.TENANT_MODEL, null=True, on_delete=models.SET_NULL, related_name="audit_events")
+    # Kept apart from the FK so the trail stays readable after a workspace is purged.
+    tenant_label = models.CharField(max_length=100, blank=True)
+    actor = models.CharField(max_length=254, help_text="Email of the person, or 'system'.")
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, default=ActorKind.SYSTEM, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    # Every registered action and its label, filled by core.audit.actions_register from each app's audit.py.
+    ACTION_LABELS: ClassVar[dict[str, str]] = {}
 
     class Meta:
-        ordering = ["-ran_at", "-id"]
+        # The table it had when it lived in tenants: moving the model moved no row.
+        db_table = "tenants_auditevent"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="tenants_aud_tenant__e4e645_idx")]
 
     def __str__(self) -> str:
-        return f"launch check {self.ran_at:%Y-%m-%d %H:%M} ({self.environment})"
+        return f"{self.action} {self.tenant_label} by {self.actor}"
 
-    @staticmethod
-    def report_lines(results: list[dict]) -> list[str]:
-        """The report of `results` (one dict per item, as the field stores them): a line per item, and under an item
-        that did not pass, its fix. For the command's output and the admin's page."""
-        lines = []
-        for item in results:
-            lines.append(f"{item['status']}  {item['name']}: {item['reason']}")
-            if item["fix"] and item["status"] != "PASS":
-                lines.append(f"      fix: {item['fix']}")
-        return lines
+    @property
+    def action_label(self) -> str:
+        return self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def details_json(self) -> str:
+        """Its details as the operators' admin shows and exports them: JSON, keys sorted."""
+        return json.dumps(self.details, sort_keys=True)

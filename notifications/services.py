@@ -7,12 +7,13 @@ import logging
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
+from core.audit import audit_record
 from core.queue import defer
 from notifications import registry
+from notifications.audit import EmailAction
 from notifications.models import EmailLog, Notice, Suppression
 from notifications.render import Rendered, email_render
 
@@ -117,11 +118,6 @@ def _finish(email: EmailLog, status: str, *, error: str = "") -> str:
     return status
 
 
-# Sent after an operator's "send again" with original=, resent=, actor= and ip_address=: the audit trail,
-# a layer above this app, records it in the same transaction (tenants/apps.py connects the receiver).
-email_resent = Signal()
-
-
 @transaction.atomic
 def email_send_again(*, email: EmailLog, actor: str = "system", ip_address: str | None = None) -> EmailLog:
     """An operator's "send again": a new email of the same kind, to the same address, about the same thing,
@@ -130,7 +126,14 @@ def email_send_again(*, email: EmailLog, actor: str = "system", ip_address: str 
     if email.tenant_id is None:
         raise registry.EmailObsolete("its workspace no longer exists")
     resent = email_queue(kind=email.kind, to=email.to, tenant=email.tenant, params=email.params)
-    email_resent.send(sender=EmailLog, original=email, resent=resent, actor=actor, ip_address=ip_address)
+    # Which kind and which log rows; not the address, which the email log holds.
+    audit_record(
+        tenant=email.tenant,
+        actor=actor,
+        action=EmailAction.EMAIL_RESENT,
+        details={"kind": email.kind, "email": email.pk, "resent": resent.pk},
+        ip_address=ip_address,
+    )
     return resent
 
 

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from core.links import workspace_url
 from notifications.registry import EmailKind, register
-from tenants.links import workspace_url
 from tenants.models import Tenant
 
 

@@ -4,8 +4,8 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
 from core import logs
+from core.links import public_url
 from tenants import routing, views
-from tenants.links import public_url
 
 TLS_ASK_PATH = "/internal/tls-ask"
 

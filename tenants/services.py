@@ -1,33 +1,26 @@
 """Every state change of a workspace is one function here, and each writes its audit event.
 
-Views, admin actions, management commands and (later) background tasks all call these.
+Views, admin actions, management commands and background tasks all call these. What the apps above must
+do when a workspace changes (billing stops a renewal when it closes, ...) they do in receivers of the
+signals in tenants/signals.py, sent here inside the same transaction.
 """
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
 
-from accounts.models import User
-from core.queue import defer
-from legal import services as legal_services
+from core.audit import ActorKind, audit_record
 from notifications.models import EmailLog
 from notifications.services import email_queue
-from tenants import pool
-from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
+from tenants import signals
+from tenants.audit import TenantAction
+from tenants.models import Domain, Tenant
+from tenants.schemas import pool
 
 logger = logging.getLogger(__name__)
-
-# Billing's side of a workspace's closing, reopening and purge: jobs queued by name in the same
-# transaction (billing/tasks.py defines them; billing sits above tenants, so no import).
-WORKSPACE_CLOSED_TASK = "billing.workspace_closed"
-WORKSPACE_REOPENED_TASK = "billing.workspace_reopened"
-WORKSPACE_RECHECK_TASK = "billing.workspace_recheck"
-CUSTOMER_PURGED_TASK = "billing.customer_purged"
 
 
 class SubdomainUnavailable(Exception):
@@ -38,59 +31,6 @@ class InvalidStateChange(Exception):
     pass
 
 
-def audit_record(
-    *,
-    tenant: Tenant | None,
-    actor: str,
-    action: AuditAction | str,
-    actor_kind: ActorKind | None = None,
-    details: dict | None = None,
-    ip_address: str | None = None,
-    tenant_label: str = "",
-) -> AuditEvent:
-    """The one writer of the audit trail. `action` must be an AuditAction (a string that is not one
-    raises ValueError: no free strings); `actor_kind` is worked out from `actor` when not given."""
-    action = AuditAction(action)
-    actor_kind = ActorKind(actor_kind) if actor_kind else _actor_kind(actor)
-    label = tenant_label or ((tenant.subdomain or tenant.schema_name) if tenant else "")
-    # A log line per state change (signup, suspension, billing, ...); who and the details stay in the
-    # audit trail, which holds email addresses: the logs name people by id only.
-    logger.info("audit: %s (%s)", action, label, extra={"action": action, "audited_workspace": label})
-    return AuditEvent.objects.create(
-        tenant=tenant,
-        tenant_label=label,
-        actor=actor,
-        actor_kind=actor_kind,
-        action=action,
-        details=details or {},
-        ip_address=ip_address,
-    )
-
-
-def _email_resent_audit(sender, *, original, resent, actor: str, ip_address: str | None, **kwargs) -> None:
-    """notifications.services.email_resent: an operator's resend of a workspace's email (which kind,
-    which log rows; not the address, which the email log holds)."""
-    audit_record(
-        tenant=original.tenant,
-        actor=actor,
-        action=AuditAction.EMAIL_RESENT,
-        details={"kind": original.kind, "email": original.pk, "resent": resent.pk},
-        ip_address=ip_address,
-    )
-
-
-def _actor_kind(actor: str) -> ActorKind:
-    """ "system" and "stripe" name themselves. An email is an operator when the change is made on the
-    public schema (the operators' admin, their commands) and a person of the workspace when made inside
-    it (its owner, or a member)."""
-    if actor in (ActorKind.SYSTEM, ActorKind.STRIPE):
-        return ActorKind(actor)
-    if connection.schema_name == get_public_schema_name():
-        return ActorKind.OPERATOR
-    person = User.objects.filter(email__iexact=actor).only("role").first()
-    return ActorKind.OWNER if person is not None and person.role == User.Role.OWNER else ActorKind.MEMBER
-
-
 @transaction.atomic
 def tenant_provision(
     *,
@@ -98,13 +38,10 @@ def tenant_provision(
     subdomain: str,
     owner_email: str,
     owner_name: str,
-    owner_password_hash: str,
     ip_address: str | None = None,
 ) -> Tenant:
-    """Turn a spare schema into a trialing workspace with its owner. All or nothing.
-
-    The password arrives hashed: hashing is deliberately slow and must not hold the claimed spare's lock.
-    """
+    """Turn a spare schema into a trialing workspace. All or nothing. Its owner's account is made in the
+    same transaction by accounts.signup.workspace_create, the only caller: a workspace never lacks one."""
     connection.set_schema_to_public()
     tenant = pool.spare_claim() or pool.spare_create()
     now = timezone.now()
@@ -123,52 +60,21 @@ def tenant_provision(
     except IntegrityError as error:
         raise SubdomainUnavailable(subdomain) from error
 
-    with schema_context(tenant.schema_name):
-        User.objects.create(email=owner_email, full_name=owner_name, role=User.Role.OWNER, password=owner_password_hash)
     audit_record(
         tenant=tenant,
         actor=owner_email,
         actor_kind=ActorKind.OWNER,
-        action=AuditAction.TENANT_PROVISIONED,
+        action=TenantAction.TENANT_PROVISIONED,
         details={"plan": tenant.plan, "trial_ends_at": tenant.trial_ends_at.isoformat()},
         ip_address=ip_address,
     )
     return tenant
 
 
-def workspace_signup(
-    *,
-    business_name: str,
-    subdomain: str,
-    owner_email: str,
-    owner_name: str,
-    owner_password_hash: str,
-    ip_address: str | None,
-) -> Tenant:
-    """Public signup: provision the workspace, record the legal acceptance (and audit it here: legal sits
-    below tenants) and queue the welcome email in one transaction; the worker sends the email and refills
-    the spare pool once it has committed."""
-    with transaction.atomic():
-        tenant = tenant_provision(
-            business_name=business_name,
-            subdomain=subdomain,
-            owner_email=owner_email,
-            owner_name=owner_name,
-            owner_password_hash=owner_password_hash,
-            ip_address=ip_address,
-        )
-        accepted = legal_services.acceptance_record_current(tenant=tenant, email=owner_email, ip_address=ip_address)
-        audit_record(
-            tenant=tenant,
-            actor=owner_email,
-            actor_kind=ActorKind.OWNER,
-            action=AuditAction.LEGAL_ACCEPTED,
-            details={acceptance.document: acceptance.version for acceptance in accepted},
-            ip_address=ip_address,
-        )
-        email_queue(kind="welcome", to=owner_email, tenant=tenant)
-        pool.pool_refill_soon()
-    return tenant
+def _operator_or_named(actor: str) -> ActorKind:
+    """Who does the changes only operators, the system and Stripe make: "system" and "stripe" name
+    themselves, anyone else is an operator (wherever the connection's schema happens to be)."""
+    return ActorKind(actor) if actor in (ActorKind.SYSTEM, ActorKind.STRIPE) else ActorKind.OPERATOR
 
 
 def _locked_workspace(tenant: Tenant) -> Tenant:
@@ -189,6 +95,7 @@ def _set_status(
     audit_record(
         tenant=locked,
         actor=actor,
+        actor_kind=_operator_or_named(actor),
         action=action,
         details={"from": previous, "to": status, **details},
         ip_address=ip_address,
@@ -209,7 +116,7 @@ def tenant_suspend(*, tenant: Tenant, actor: str, reason: str = "", ip_address: 
     return _set_status(
         locked,
         status=Tenant.Status.SUSPENDED,
-        action=AuditAction.TENANT_SUSPENDED,
+        action=TenantAction.TENANT_SUSPENDED,
         actor=actor,
         ip_address=ip_address,
         suspended_by=Tenant.SuspendedBy.OPERATOR,
@@ -227,9 +134,9 @@ def tenant_activate(*, tenant: Tenant, actor: str, ip_address: str | None = None
     if locked.status != Tenant.Status.SUSPENDED:
         return locked
     _set_status(
-        locked, status=Tenant.Status.TRIALING, action=AuditAction.TENANT_ACTIVATED, actor=actor, ip_address=ip_address
+        locked, status=Tenant.Status.TRIALING, action=TenantAction.TENANT_ACTIVATED, actor=actor, ip_address=ip_address
     )
-    defer(WORKSPACE_RECHECK_TASK, tenant_id=locked.pk)
+    signals.workspace_activated.send(sender=Tenant, tenant=locked)
     return locked
 
 
@@ -261,7 +168,7 @@ def tenant_extend_trial(*, tenant: Tenant, days: int, actor: str, ip_address: st
     return _trial_end_set(
         locked,
         ends_at=start + timedelta(days=days),
-        action=AuditAction.TENANT_TRIAL_EXTENDED,
+        action=TenantAction.TENANT_TRIAL_EXTENDED,
         actor=actor,
         ip_address=ip_address,
         days=days,
@@ -279,7 +186,7 @@ def tenant_trial_end_set(*, tenant: Tenant, days: int, actor: str, ip_address: s
     return _trial_end_set(
         locked,
         ends_at=timezone.now() + timedelta(days=days),
-        action=AuditAction.TENANT_TRIAL_END_SET,
+        action=TenantAction.TENANT_TRIAL_END_SET,
         actor=actor,
         ip_address=ip_address,
         days=days,
@@ -293,6 +200,7 @@ def _trial_end_set(locked: Tenant, *, ends_at, action: str, actor: str, ip_addre
     audit_record(
         tenant=locked,
         actor=actor,
+        actor_kind=_operator_or_named(actor),
         action=action,
         details={**details, "from": previous.isoformat() if previous else None, "to": ends_at.isoformat()},
         ip_address=ip_address,
@@ -302,7 +210,13 @@ def _trial_end_set(locked: Tenant, *, ends_at, action: str, actor: str, ip_addre
 
 @transaction.atomic
 def tenant_update_settings(
-    *, tenant: Tenant, actor: str, business_name: str, billing_email: str, ip_address: str | None = None
+    *,
+    tenant: Tenant,
+    actor: str,
+    actor_kind: ActorKind,
+    business_name: str,
+    billing_email: str,
+    ip_address: str | None = None,
 ) -> Tenant:
     locked = _locked_workspace(tenant)
     changes = {}
@@ -315,7 +229,8 @@ def tenant_update_settings(
         audit_record(
             tenant=locked,
             actor=actor,
-            action=AuditAction.TENANT_SETTINGS_CHANGED,
+            actor_kind=actor_kind,
+            action=TenantAction.TENANT_SETTINGS_CHANGED,
             details=changes,
             ip_address=ip_address,
         )
@@ -336,12 +251,13 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
     audit_record(
         tenant=locked,
         actor=actor,
-        action=AuditAction.TENANT_CLOSED,
+        actor_kind=ActorKind.OWNER,  # only its owner closes a workspace
+        action=TenantAction.TENANT_CLOSED,
         ip_address=ip_address,
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},
     )
     email_queue(kind="workspace_closed", to=locked.owner_email, tenant=locked)
-    defer(WORKSPACE_CLOSED_TASK, tenant_id=locked.pk)  # billing stops the subscription's renewal
+    signals.workspace_closed.send(sender=Tenant, tenant=locked)
     return locked
 
 
@@ -356,11 +272,12 @@ def tenant_reopen(*, tenant: Tenant, actor: str, ip_address: str | None = None) 
     audit_record(
         tenant=locked,
         actor=actor,
-        action=AuditAction.TENANT_REOPENED,
+        actor_kind=_operator_or_named(actor),
+        action=TenantAction.TENANT_REOPENED,
         ip_address=ip_address,
         details={"to": locked.status},
     )
-    defer(WORKSPACE_REOPENED_TASK, tenant_id=locked.pk)  # billing resumes the renewal
+    signals.workspace_reopened.send(sender=Tenant, tenant=locked)
     return locked
 
 
@@ -375,29 +292,19 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
         tenant=None,
         tenant_label=locked.subdomain,
         actor=actor,
-        action=AuditAction.TENANT_PURGED,
+        actor_kind=_operator_or_named(actor),
+        action=TenantAction.TENANT_PURGED,
         details={
             "subdomain": locked.subdomain,
             "schema": locked.schema_name,
             "closed_at": locked.closed_at.isoformat(),
         },
     )
-    customer_id = _stripe_customer_of(locked)
-    if customer_id:
-        defer(CUSTOMER_PURGED_TASK, customer_id=customer_id)  # billing ends its subscriptions now
+    signals.workspace_purging.send(sender=Tenant, tenant=locked)
     Domain.objects.filter(tenant=locked).delete()
     EmailLog.objects.filter(tenant=locked).delete()  # addresses of its people: its data, deleted with it
     connection.set_schema_to_public()
     locked.delete(force_drop=True)
-
-
-def _stripe_customer_of(tenant: Tenant) -> str:
-    """The workspace's Stripe customer id, read through the billing account's reverse relation (billing sits
-    above tenants: no import)."""
-    try:
-        return tenant.billing.stripe_customer_id or ""
-    except ObjectDoesNotExist:
-        return ""
 
 
 def tenants_purge_due(*, actor: str = "system") -> list[str]:

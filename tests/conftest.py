@@ -14,8 +14,9 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants import pool, services
+from accounts import signup
 from tenants.models import Domain, Tenant
+from tenants.schemas import pool
 from tests.world import committed_cleanup, committed_snapshot
 
 pytest_plugins = ["tests.support.outage"]  # the `database` outage fixture
@@ -84,7 +85,7 @@ def make_workspace(db):
     def make(subdomain: str | None = None, *, business_name: str = "", owner_email: str = "", password: str = PASSWORD):
         n = next(_sequence)
         subdomain = subdomain or f"shop{n}"
-        tenant = services.tenant_provision(
+        tenant = signup.workspace_create(
             business_name=business_name or f"Shop {n}",
             subdomain=subdomain,
             owner_email=owner_email or f"owner@{subdomain}.test",
@@ -102,7 +103,7 @@ def make_committed_workspace(committed_db):
     """Like make_workspace, but committed (for tests with threads or a real worker); removed afterwards."""
 
     def make(subdomain: str, *, owner_email: str = "") -> Tenant:
-        tenant = services.tenant_provision(
+        tenant = signup.workspace_create(
             business_name=subdomain.title(),
             subdomain=subdomain,
             owner_email=owner_email or f"owner@{subdomain}.test",

@@ -6,10 +6,10 @@ from djstripe import models as djstripe_models
 
 from accounts.models import User
 from billing.models import BillingEvent, Invoice
-from core.models import JobFailure
+from core.models import AuditEvent, JobFailure
 from legal.models import LegalAcceptance
 from notifications.models import EmailLog, Suppression
-from tenants.models import AuditEvent, Domain, Tenant
+from tenants.models import Domain, Tenant
 
 
 def _stripe_models() -> list:

@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services import PASSWORD_RESET_TASK
+from core.models import AuditEvent
 from notifications.models import EmailLog
-from tenants.models import AuditEvent
 from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, users_of, workspace_client
 from tests.support.queue import jobs_by_status, jobs_run, outbox
 

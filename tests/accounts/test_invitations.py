@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Invitation
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 from tests.conftest import PASSWORD, link_in, logged_in_client, users_of, workspace_client
 from tests.support.queue import outbox
 

@@ -4,7 +4,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tenants.models import AuditEvent
+from core.models import AuditEvent
 from tests.conftest import PASSWORD, add_member, logged_in_client, users_of, workspace_client
 
 pytestmark = pytest.mark.django_db

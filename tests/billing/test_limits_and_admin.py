@@ -7,7 +7,8 @@ from djstripe.models import WebhookEndpoint
 
 from billing.models import BillingAccount, BillingEvent
 from billing.webhooks import HANDLED_EVENTS
-from tenants.models import AuditEvent, Tenant
+from core.models import AuditEvent
+from tenants.models import Tenant
 from tests.billing.conftest import event, subscription
 from tests.conftest import add_member, logged_in_client
 

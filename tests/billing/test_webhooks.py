@@ -12,8 +12,9 @@ from djstripe.models import WebhookEventTrigger
 
 from billing.fake_stripe import sign
 from billing.models import BillingAccount, BillingEvent, Invoice
+from core.models import AuditEvent
 from tenants import services as tenant_services
-from tenants.models import AuditEvent, Tenant
+from tenants.models import Tenant
 from tests.billing.conftest import event, invoice, subscription
 from tests.conftest import add_member, host_client, logged_in_client, workspace_client
 from tests.support.queue import outbox

@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import User
-from config import launch
-from core.models import LaunchCheckRun
+from console import launch
+from console.models import LaunchCheckRun
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
 
 # An empty backups storage of the test's own (never the developer's .data/backups) for every test.
@@ -136,10 +136,10 @@ def test_the_last_run_is_shown_in_the_admin(operator_client):
     call_command("launch_check", stdout=StringIO())
     run = LaunchCheckRun.objects.get()
 
-    changelist = operator_client.get("/admin/core/launchcheckrun/")
+    changelist = operator_client.get("/admin/console/launchcheckrun/")
     assert changelist.status_code == 200
     page = changelist.content.decode()
     assert "queue worker (WARN)" in page and "DNS (WARN)" in page
 
-    detail = operator_client.get(f"/admin/core/launchcheckrun/{run.pk}/change/").content.decode()
+    detail = operator_client.get(f"/admin/console/launchcheckrun/{run.pk}/change/").content.decode()
     assert "WARN  DNS: checked in production only (APP_ENV=production)" in detail

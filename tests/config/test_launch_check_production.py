@@ -4,8 +4,7 @@ test-restored. Backups read in transactions of their own, so these tests commit 
 import pytest
 from django.db import connection
 
-from config import launch
-from tenants import backups
+from console import backups, launch
 from tenants.models import Domain
 from tests.conftest import add_member
 from tests.support.backups import flip_byte_in, scratch_schemas

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import MODULES
+
 ROOT = Path(__file__).resolve().parents[2]
 SAFE = {
     "APP_ENV": "production",
@@ -16,6 +18,16 @@ SAFE = {
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "REDIS_URL": "redis://cache.internal:6379/0",
 }
+
+
+def chosen_by_app_env(env: dict) -> dict:
+    """The settings module chosen from APP_ENV as manage.py and wsgi choose it (not pytest's test module)."""
+    env = {key: value for key, value in env.items() if key != "DJANGO_SETTINGS_MODULE"}
+    return {**env, "DJANGO_SETTINGS_MODULE": settings_module_for(env.get("APP_ENV"))}
+
+
+def settings_module_for(app_env: str | None) -> str:
+    return MODULES.get(app_env or "", "config.settings.base")
 
 
 def load_settings(**overrides) -> subprocess.CompletedProcess:
@@ -31,7 +43,7 @@ def load_settings(**overrides) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env=chosen_by_app_env(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -86,6 +98,7 @@ def manage(*args, **overrides) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "APP_URL")}
     env.update({**SAFE, "DATABASE_URL": os.environ.get("DATABASE_URL", SAFE["DATABASE_URL"])})
     env.update(overrides)
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py chooses it from APP_ENV
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -98,7 +111,7 @@ def test_check_deploy_reports_no_issue_for_a_complete_production_environment():
 
 
 def test_the_production_problems_are_system_checks_too():
-    from config.production import deploy_check
+    from core.checks import deploy_check
 
     assert deploy_check() == []  # not in production: nothing to say
 
@@ -107,6 +120,16 @@ def test_the_production_problems_are_system_checks_too():
 def test_an_unknown_app_env_refuses_to_start(app_env):
     result = load_settings(APP_ENV=app_env)
     assert result.returncode != 0 and "APP_ENV must be development, test or production" in result.stderr
+
+
+def test_production_mode_never_loads_without_its_refusals():
+    """APP_ENV=production with another settings module (which would skip production's checks) refuses to start."""
+    env = chosen_by_app_env({**os.environ, **SAFE, "DEBUG": "true"})
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "config.settings.production" in result.stderr
 
 
 def test_the_public_development_key_is_refused_whenever_debug_is_off():
@@ -123,7 +146,7 @@ def test_production_cookies_carry_the_host_prefix():
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, **SAFE, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env=chosen_by_app_env({**env, **SAFE}),
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,6 +1,6 @@
 """Redis down (docs/decisions.md): pages keep working on cache misses, login and password reset fail closed
 (503, try again shortly), the global request limit and signup limits fail open. Redis is really down: the
-caches are those config/settings.py builds for a REDIS_URL whose port nothing listens on."""
+caches are those config/settings/base.py builds for a REDIS_URL whose port nothing listens on."""
 
 import logging
 import runpy
@@ -22,7 +22,7 @@ def redis_down(settings, monkeypatch):
         with monkeypatch.context() as env:
             env.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port()}/0")
             env.setenv("DATABASE_URL", "postgres://unused@127.0.0.1:1/unused")
-            caches = runpy.run_path(str(django_settings.BASE_DIR / "config" / "settings.py"))["CACHES"]
+            caches = runpy.run_path(str(django_settings.BASE_DIR / "config" / "settings" / "base.py"))["CACHES"]
         assert {alias: conf["BACKEND"] for alias, conf in caches.items()} == dict.fromkeys(
             ("default", "ratelimit", "public"), "django_redis.cache.RedisCache"
         )

@@ -6,6 +6,7 @@ import pytest
 import stripe
 from django.contrib.auth.hashers import make_password
 
+from accounts import signup  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, in_thread, log_in
 
 if not CHROMIUM.exists():
@@ -16,7 +17,6 @@ from playwright.sync_api import expect  # noqa: E402
 
 from billing import fake_stripe_views  # noqa: E402
 from billing.models import BillingAccount, Plan  # noqa: E402
-from tenants import services  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def test_owner_subscribes_through_checkout_and_the_webhooks_make_the_workspace_p
     in_thread(_price_plans, {slug: (f"price_{slug}_month", f"price_{slug}_year") for slug in before})
     try:
         tenant = in_thread(
-            services.tenant_provision,
+            signup.workspace_create,
             business_name="Quay Cafe",
             subdomain="quay",
             owner_email="quinn@quay.test",

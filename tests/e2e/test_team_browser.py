@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
 
+from accounts import signup  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, VIEWPORT, in_thread, log_in
 
 if not CHROMIUM.exists():
@@ -15,7 +16,6 @@ pytest.importorskip("playwright.sync_api", reason="browser tests need the playwr
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tenants import services  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.support.queue import worker_thread_run  # noqa: E402
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 def test_owner_invites_and_the_invitee_joins_from_the_email(page, live_server_url, screenshot_dir, settings):
     in_thread(
-        services.tenant_provision,
+        signup.workspace_create,
         business_name="Harbour Books",
         subdomain="harbour",
         owner_email="hana@harbour.test",

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tenants.audit import TenantAction
 from tests.e2e.conftest import in_thread
 
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
@@ -15,11 +16,14 @@ from django.utils import timezone  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
+from accounts import signup
 from accounts.models import User  # noqa: E402
 from billing.models import BillingAccount, Invoice  # noqa: E402
+from console import backups, restores  # noqa: E402
+from console.models import RestoreRequest  # noqa: E402
+from core.audit import audit_record
 from notifications.models import EmailLog  # noqa: E402
-from tenants import backups, restores, services  # noqa: E402
-from tenants.models import AuditAction, RestoreRequest, Tenant  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
 from tests.conftest import PASSWORD, add_member  # noqa: E402
 from tests.support.operators import operator_create, totp_code  # noqa: E402
 
@@ -32,7 +36,7 @@ def _workspace_with_history() -> Tenant:
     """A workspace a few weeks in: members, logins, emails, an export, invoices, two backups and a restore."""
     from django.contrib.auth.hashers import make_password
 
-    tenant = services.tenant_provision(
+    tenant = signup.workspace_create(
         business_name="Northwind Traders",
         subdomain="northwind",
         owner_email="nancy@northwind.test",
@@ -90,7 +94,7 @@ def _workspace_with_history() -> Tenant:
             sent_at=now - timedelta(days=days) if status == "sent" else None,
             last_error="550 5.1.1 mailbox unavailable" if status == "bounced" else "",
         )
-    services.audit_record(tenant=tenant, actor=tenant.owner_email, action=AuditAction.TENANT_EXPORTED)
+    audit_record(tenant=tenant, actor=tenant.owner_email, action=TenantAction.TENANT_EXPORTED)
     first = backups.workspace_backup(tenant=tenant, actor="system")
     backups.workspace_backup(tenant=tenant, actor=OPERATOR_EMAIL)
     request = restores.restore_request_create(tenant=tenant, backup=first.name, requested_by=OPERATOR_EMAIL)

@@ -10,10 +10,11 @@ from anymail.exceptions import AnymailRecipientsRefused
 from django.core import mail
 from django.db import connection
 
-from core.models import JobFailure
+from core.models import ActorKind, AuditEvent, JobFailure
+from notifications.audit import EmailAction
 from notifications.models import EmailLog, Suppression
 from notifications.services import email_queue
-from tenants.models import ActorKind, AuditAction, AuditEvent, Tenant
+from tenants.models import Tenant
 from tests.conftest import link_in, logged_in_client, workspace_client
 from tests.support.email import FlakyBackend
 from tests.support.queue import jobs_by_status, jobs_run
@@ -103,7 +104,7 @@ def test_send_again_from_the_admin(acme, operator_client):
     jobs_run()
     assert len(mail.outbox) == 2
     assert EmailLog.objects.filter(kind="welcome", tenant=acme, status="sent").count() == 2
-    resent = AuditEvent.objects.get(action=AuditAction.EMAIL_RESENT)
+    resent = AuditEvent.objects.get(action=EmailAction.EMAIL_RESENT)
     assert (resent.tenant, resent.actor, resent.actor_kind) == (acme, "op@example.com", ActorKind.OPERATOR)
     assert resent.details["email"] == email.pk and resent.ip_address == "127.0.0.1"
 
@@ -121,7 +122,7 @@ def test_an_email_of_a_purged_workspace_is_not_sent_again(acme, operator_client)
     assert "Queued 1 email(s) again." in page
     assert "Not sent again: 1 email(s) of a workspace that no longer exists." in page
     assert EmailLog.objects.filter(to="owner@gone.test").count() == 1  # nothing queued for it
-    assert [event.details["email"] for event in AuditEvent.objects.filter(action=AuditAction.EMAIL_RESENT)] == [kept.pk]
+    assert [event.details["email"] for event in AuditEvent.objects.filter(action=EmailAction.EMAIL_RESENT)] == [kept.pk]
 
 
 def test_the_workspace_admin_page_shows_its_emails(acme, operator_client):

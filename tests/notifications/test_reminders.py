@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import BillingAccount
 from billing.reminders import reminders_due
 from billing.tasks import trial_reminders_sweep
+from core.audit import ActorKind
 from notifications.models import EmailLog, Notice
 from tenants import services
 from tests.support.queue import jobs_run
@@ -113,7 +114,9 @@ def test_workspaces_that_pay_or_cannot_be_used_get_no_reminders(acme, state):
 
 
 def test_billing_contact_gets_them_too(acme):
-    services.tenant_update_settings(tenant=acme, actor="x", business_name="Acme", billing_email="pay@acme.test")
+    services.tenant_update_settings(
+        tenant=acme, actor="x", actor_kind=ActorKind.OWNER, business_name="Acme", billing_email="pay@acme.test"
+    )
     sweep_at(acme.trial_ends_at - timedelta(hours=3))
     sent = EmailLog.objects.filter(kind="trial_ending").order_by("to")
     assert [email.to for email in sent] == ["owner@acme.test", "pay@acme.test"]

@@ -9,11 +9,12 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tenants import backups
-from tenants.models import AuditAction, Tenant
+from console import backups
+from console.audit import ConsoleAction
+from tenants.models import Tenant
 
 # Audit events that backing up and restoring write themselves: not part of the state a restore brings back.
-BACKUP_ACTIONS = {AuditAction.TENANT_BACKED_UP, AuditAction.TENANT_RESTORED}
+BACKUP_ACTIONS = {ConsoleAction.TENANT_BACKED_UP, ConsoleAction.TENANT_RESTORED}
 
 
 def schema_rows(schema: str) -> dict[str, list[tuple]]:
@@ -35,8 +36,8 @@ def schema_rows(schema: str) -> dict[str, list[tuple]]:
 def public_rows(tenant: Tenant) -> str:
     """The workspace's public rows, leaving out the audit events that backing up and restoring write."""
     rows = backups._public_rows(Tenant.objects.get(pk=tenant.pk))
-    rows["tenants.auditevent"] = [
-        row for row in rows.get("tenants.auditevent", []) if row["fields"]["action"] not in BACKUP_ACTIONS
+    rows["core.auditevent"] = [
+        row for row in rows.get("core.auditevent", []) if row["fields"]["action"] not in BACKUP_ACTIONS
     ]
     return json.dumps(rows, cls=DjangoJSONEncoder, sort_keys=True)
 

@@ -5,7 +5,8 @@ from django.contrib.auth.hashers import make_password
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tenants.models import AuditEvent, Tenant
+from core.models import AuditEvent
+from tenants.models import Tenant
 from tests.conftest import PASSWORD, host_client
 
 pytestmark = pytest.mark.django_db
@@ -101,10 +102,10 @@ def test_tenant_page_shows_domains_and_audit_events(operator_client, make_worksp
 def test_audit_log_is_read_only(operator_client, make_workspace):
     a = make_workspace("alpha")
     event = AuditEvent.objects.get(tenant=a)
-    assert operator_client.get("/admin/tenants/auditevent/").status_code == 200
-    assert operator_client.get("/admin/tenants/auditevent/add/").status_code == 403
-    assert operator_client.post(f"/admin/tenants/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
-    assert operator_client.post(f"/admin/tenants/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert operator_client.get("/admin/core/auditevent/").status_code == 200
+    assert operator_client.get("/admin/core/auditevent/add/").status_code == 403
+    assert operator_client.post(f"/admin/core/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
+    assert operator_client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     event.refresh_from_db()
     assert event.action == "tenant.provisioned"
 

@@ -20,11 +20,14 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from billing.models import BillingAccount
-from config.dashboard import last_backup
+from console import backups
+from console.audit import ConsoleAction
+from console.dashboard import last_backup
+from core.audit import audit_record
+from core.models import ActorKind, AuditEvent
 from legal.services import acceptance_record_current
 from notifications.models import Notice
-from tenants import backups, services
-from tenants.models import ActorKind, AuditAction, AuditEvent, Domain, Tenant
+from tenants.models import Domain, Tenant
 from tests.conftest import add_member, host_client, logged_in_client
 from tests.support.backups import (
     flip_byte_in,
@@ -64,7 +67,7 @@ def test_restore_brings_back_every_row_and_leaves_other_workspaces_alone(backup_
 
     call_command("restore_workspace", name, "--yes")
 
-    restored = AuditEvent.objects.get(tenant=alpha, action=AuditAction.TENANT_RESTORED)
+    restored = AuditEvent.objects.get(tenant=alpha, action=ConsoleAction.TENANT_RESTORED)
     assert restored.actor_kind == ActorKind.OPERATOR and restored.details["backup"] == name
     assert schema_rows(alpha.schema_name) == schema_before
     assert public_rows(alpha) == public_before
@@ -83,13 +86,13 @@ def test_restore_puts_back_public_state_and_keeps_history_made_since(backup_dir,
     audit_before = set(alpha.audit_events.values_list("pk", flat=True))
     Notice.objects.filter(tenant=alpha).delete()
     BillingAccount.objects.filter(tenant=alpha).update(comped=True)
-    since = services.audit_record(tenant=alpha, actor="system", action="tenant.exported")
+    since = audit_record(tenant=alpha, actor="system", action="tenant.exported")
 
     backups.workspace_restore(backup=backup.name)
 
     assert list(Notice.objects.filter(tenant=alpha).values_list("kind", "occasion")) == [("trial_ending", "7")]
     assert BillingAccount.objects.get(tenant=alpha).comped is False
-    restored = alpha.audit_events.filter(action=AuditAction.TENANT_RESTORED)
+    restored = alpha.audit_events.filter(action=ConsoleAction.TENANT_RESTORED)
     assert set(alpha.audit_events.values_list("pk", flat=True)) == audit_before | {since.pk, restored.get().pk}
 
 
@@ -247,7 +250,7 @@ def test_the_whole_database_backup_is_a_restorable_dump(backup_dir, two_workspac
 
 
 def test_the_nightly_job_backs_the_database_up_and_the_dashboard_shows_its_age(backup_dir, operator_client):
-    from tenants.tasks import backup_daily
+    from console.tasks import backup_daily
 
     assert backups.newest_database_backup_at() is None
     assert "none yet" in operator_client.get("/admin/").content.decode().split("Last backup")[1][:200]
@@ -281,7 +284,7 @@ def test_the_nightly_run_backs_up_every_workspace_and_one_failure_does_not_stop_
     assert shown["failed"] == ["bkbeta"] and shown["bad"]  # the operators' dashboard flags it
     assert backups.restore_check(alpha_backup)["accounts_user"] == 3
 
-    from tenants.tasks import backup_workspaces_daily
+    from console.tasks import backup_workspaces_daily
 
     assert backup_workspaces_daily(timestamp=0) >= 2  # the next night: beta is back
     assert backups.workspaces_backup_last_run()["failed"] == {}

@@ -22,8 +22,8 @@ from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
 from billing.models import BillingAccount
+from console import backups
 from legal.services import acceptance_record_current
-from tenants import backups
 from tests.conftest import add_member
 from tests.support.backups import scratch_schemas, workspace_change, workspace_state
 from tests.support.ports import free_port
@@ -245,7 +245,7 @@ def backups_storage_from_env(**variables: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, **variables, "APP_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env={**env, **variables, "APP_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings.test"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,11 +1,11 @@
-"""tenants.clone copies the template exactly: what later migrations and the app rely on."""
+"""tenants.schemas.clone copies the template exactly: what later migrations and the app rely on."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tenants.clone import UnsupportedSchema, schema_clone
+from tenants.schemas.clone import UnsupportedSchema, schema_clone
 
 pytestmark = pytest.mark.django_db
 

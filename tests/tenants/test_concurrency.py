@@ -4,8 +4,8 @@ import threading
 
 from django.db import connection, connections
 
-from tenants import pool
 from tenants.models import Domain, Tenant
+from tenants.schemas import pool
 from tests.conftest import PASSWORD, host_client
 from tests.support.queue import jobs_by_status, worker_thread_run
 

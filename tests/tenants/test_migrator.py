@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from tenants import migrator
-from tenants.clone import schema_clone
 from tenants.models import Tenant
+from tenants.schemas import migrator
+from tenants.schemas.clone import schema_clone
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
-from tenants import pool
 from tenants.models import Tenant
+from tenants.schemas import pool
 
 pytestmark = pytest.mark.django_db
 

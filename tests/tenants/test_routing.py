@@ -4,8 +4,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from core.models import AuditEvent
 from tenants import services
-from tenants.models import AuditEvent
 from tests.conftest import PASSWORD, host_client, logged_in_client, workspace_client
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.models import AuditEvent
 from tenants import services
-from tenants.models import AuditEvent, Tenant
+from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
 

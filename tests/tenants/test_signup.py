@@ -5,9 +5,10 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from core.models import AuditEvent
 from legal.models import LegalAcceptance
 from notifications.models import EmailLog
-from tenants.models import AuditEvent, Domain, Tenant
+from tenants.models import Domain, Tenant
 from tests.conftest import PASSWORD, host_client
 from tests.support.queue import jobs_run, outbox
 
@@ -205,11 +206,11 @@ def test_provisioning_falls_back_to_cloning_when_pool_is_empty(public_client):
 def test_failure_midway_leaves_no_half_made_workspace(public_client):
     from django.db import DataError
 
-    from tenants import services
+    from accounts import signup
 
     spares_before = set(Tenant.objects.spares().values_list("pk", flat=True))
     with pytest.raises(DataError):
-        services.tenant_provision(
+        signup.workspace_create(
             business_name="Broken",
             subdomain="broken",
             owner_email=("x" * 300) + "@example.com",  # too long for the user table: fails after the claim

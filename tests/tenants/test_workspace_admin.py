@@ -16,10 +16,14 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from billing.models import Invoice
+from console import backups, restores
+from console.audit import ConsoleAction
+from console.models import RestoreRequest
+from core.audit import audit_record
+from core.models import AuditEvent
 from notifications.models import EmailLog
-from tenants import backups, restores
-from tenants.models import AuditAction, AuditEvent, RestoreRequest, Tenant
-from tenants.services import audit_record
+from tenants.audit import TenantAction
+from tenants.models import Tenant
 from tests.conftest import PASSWORD, add_member, users_of
 from tests.support.operators import operator_client_for, operator_create
 from tests.support.queue import jobs_by_status, jobs_run
@@ -38,7 +42,7 @@ def restore_url(tenant: Tenant) -> str:
 
 
 def request_url(request: RestoreRequest) -> str:
-    return f"/admin/tenants/restorerequest/{request.pk}/change/"
+    return f"/admin/console/restorerequest/{request.pk}/change/"
 
 
 def member_with_login(tenant: Tenant, email: str, *, days_ago: int | None, active: bool = True) -> None:
@@ -59,7 +63,7 @@ def emails(tenant: Tenant, **by_status: int) -> None:
 
 def exports(tenant: Tenant, count: int) -> None:
     for _ in range(count):
-        audit_record(tenant=tenant, actor=tenant.owner_email, action=AuditAction.TENANT_EXPORTED)
+        audit_record(tenant=tenant, actor=tenant.owner_email, action=TenantAction.TENANT_EXPORTED)
 
 
 def fake_backup(tenant: Tenant, stamp: str = "20261127T020000000000Z") -> str:
@@ -223,7 +227,7 @@ def test_a_second_restore_while_one_is_queued_is_refused(operator_client, make_w
         "queued",
         "op@example.com",
     )
-    assert AuditEvent.objects.filter(tenant=alpha, action=AuditAction.TENANT_RESTORE_REQUESTED).count() == 1
+    assert AuditEvent.objects.filter(tenant=alpha, action=ConsoleAction.TENANT_RESTORE_REQUESTED).count() == 1
 
     again = operator_client.post(restore_url(alpha), {**form, "mode": "copy", "as_subdomain": "alpha-copy"})
     assert again.status_code == 400
@@ -281,16 +285,16 @@ def test_the_restore_requests_list_is_read_only_and_filters_by_status_and_worksp
     waiting = RestoreRequest.objects.create(tenant_id=beta.pk, backup=fake_backup(beta), requested_by="op@example.com")
 
     def listed(query) -> set[int]:
-        response = operator_client.get("/admin/tenants/restorerequest/", query)
+        response = operator_client.get("/admin/console/restorerequest/", query)
         assert response.status_code == 200
         return {row.pk for row in response.context["cl"].result_list}
 
     assert listed({}) == {done.pk, waiting.pk}
     assert listed({"status__exact": "queued"}) == {waiting.pk}
     assert listed({"tenant_id": alpha.pk}) == {done.pk}
-    assert operator_client.get(f"/admin/tenants/restorerequest/{done.pk}/change/").status_code == 200
-    assert operator_client.get("/admin/tenants/restorerequest/add/").status_code == 403
-    assert operator_client.post(f"/admin/tenants/restorerequest/{done.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert operator_client.get(f"/admin/console/restorerequest/{done.pk}/change/").status_code == 200
+    assert operator_client.get("/admin/console/restorerequest/add/").status_code == 403
+    assert operator_client.post(f"/admin/console/restorerequest/{done.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 def test_an_unexpected_error_fails_the_request_and_is_raised_for_the_job(make_workspace, monkeypatch):
@@ -388,9 +392,9 @@ def test_restore_in_place_from_the_admin(committed_operator, committed_pair, bac
     assert list(RestoreRequest.objects.filter(tenant_id=alpha.pk)) == [request]
     actions = list(AuditEvent.objects.filter(tenant=alpha).values_list("action", "actor").order_by("pk"))
     assert actions[-3:] == [
-        (AuditAction.TENANT_BACKED_UP, "op@example.com"),
-        (AuditAction.TENANT_RESTORE_REQUESTED, "op@example.com"),
-        (AuditAction.TENANT_RESTORED, "op@example.com"),
+        (ConsoleAction.TENANT_BACKED_UP, "op@example.com"),
+        (ConsoleAction.TENANT_RESTORE_REQUESTED, "op@example.com"),
+        (ConsoleAction.TENANT_RESTORED, "op@example.com"),
     ]
     page = client.get(page_url(alpha)).content.decode()
     assert "Succeeded" in page and "switching the workspace to the restored data" in page
@@ -431,7 +435,7 @@ def test_a_restore_of_a_tampered_backup_fails_with_its_reason_and_changes_nothin
     assert request.status == "failed"
     assert request.result == f"{name}: checksum mismatch for public.json: the archive is damaged or altered"
     assert (members(alpha), members(beta)) == (alpha_before, beta_before)
-    assert not AuditEvent.objects.filter(tenant=alpha, action=AuditAction.TENANT_RESTORED).exists()
+    assert not AuditEvent.objects.filter(tenant=alpha, action=ConsoleAction.TENANT_RESTORED).exists()
     # Finished: another restore may be requested.
     good = back_up_now(client, alpha)
     assert (

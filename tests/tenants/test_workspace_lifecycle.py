@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from core.models import AuditEvent
 from tenants import services
-from tenants.models import AuditEvent, Domain, Tenant
+from tenants.models import Domain, Tenant
 from tests.conftest import PASSWORD, add_member, logged_in_client, workspace_client
 from tests.support.queue import outbox
 

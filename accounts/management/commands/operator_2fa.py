@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.operator_otp import LINK_MAX_AGE, EnrolmentError, enrolment_start
-from tenants.links import public_url
+from core.links import public_url
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from djstripe.models import WebhookEndpoint
 
 from billing import stripe_api
 from billing.webhooks import HANDLED_EVENTS
-from tenants.links import public_url
+from core.links import public_url
 
 EVENTS = HANDLED_EVENTS  # exactly the events billing/webhooks.py acts on
 

@@ -4,7 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.migrator import workspaces_migrate
+from tenants.schemas.migrator import workspaces_migrate
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from tenants import pool
 from tenants.models import Tenant
+from tenants.schemas import pool
 
 
 class Command(BaseCommand):
