@@ -35,7 +35,7 @@ def schema_rows(schema: str) -> dict[str, list[tuple]]:
 
 def public_rows(tenant: Tenant) -> str:
     """The workspace's public rows, leaving out the audit events that backing up and restoring write."""
-    rows = backups._public_rows(Tenant.objects.get(pk=tenant.pk))
+    rows = backups.dumps.public_rows(Tenant.objects.get(pk=tenant.pk))
     rows["core.auditevent"] = [
         row for row in rows.get("core.auditevent", []) if row["fields"]["action"] not in BACKUP_ACTIONS
     ]

@@ -54,7 +54,11 @@ OPERATOR = "op@example.com"
 
 # Modules outside services.py whose public functions change workspaces.
 EXTRA_MODULES = [
-    "console.backups",
+    "console.backups.storage",
+    "console.backups.postgres",
+    "console.backups.manifests",
+    "console.backups.dumps",
+    "console.backups.restore",
     "console.restores",
     "accounts.signup",
     "accounts.export",
@@ -170,25 +174,42 @@ EXPECTED: dict[str, frozenset[str] | NotAudited] = {
     "accounts.export.csv_cell": NotAudited("formats a CSV cell"),
     "accounts.export.tenant_export": writes(TenantAction.TENANT_EXPORTED),
     # console.backups
-    "console.backups.app_version": NotAudited("read only"),
-    "console.backups.server_version": NotAudited("read only"),
-    "console.backups.pg_program": NotAudited("read only"),
-    "console.backups.newest_database_backup_at": NotAudited("read only"),
-    "console.backups.lock_table_shortfall": NotAudited("read only"),
-    "console.backups.database_backup": NotAudited("a whole-database file: no workspace changes"),
-    "console.backups.workspace_backup": writes(ConsoleAction.TENANT_BACKED_UP),
-    "console.backups.workspaces_backup_all": NotAudited(
+    "console.backups.storage.backups_storage": NotAudited("the storage object"),
+    "console.backups.storage.storage_errors": NotAudited("turns storage errors into BackupError"),
+    "console.backups.storage.listdir": NotAudited("read only"),
+    "console.backups.storage.read": NotAudited("read only"),
+    "console.backups.storage.fetch": NotAudited("copies a file out of the storage"),
+    "console.backups.storage.save": NotAudited("stores a file (its caller audits the backup)"),
+    "console.backups.storage.stamp_of": NotAudited("reads a name"),
+    "console.backups.storage.expire": NotAudited("deletes backups past BACKUP_KEEP_DAYS (files, not workspaces)"),
+    "console.backups.postgres.run": NotAudited("runs a client program"),
+    "console.backups.postgres.migrations_digest": NotAudited("read only"),
+    "console.backups.postgres.repeatable_read": NotAudited("a snapshot to read in"),
+    "console.backups.manifests.file_sha256": NotAudited("computes a checksum"),
+    "console.backups.manifests.open_archive": NotAudited("checks and unpacks an archive"),
+    "console.backups.manifests.labels_current": NotAudited("renames labels in memory"),
+    "console.backups.dumps.tenant_models": NotAudited("read only"),
+    "console.backups.dumps.tenant_field": NotAudited("read only"),
+    "console.backups.dumps.public_rows": NotAudited("read only"),
+    "console.backups.postgres.app_version": NotAudited("read only"),
+    "console.backups.postgres.server_version": NotAudited("read only"),
+    "console.backups.postgres.pg_program": NotAudited("read only"),
+    "console.backups.dumps.newest_database_backup_at": NotAudited("read only"),
+    "console.backups.postgres.lock_table_shortfall": NotAudited("read only"),
+    "console.backups.dumps.database_backup": NotAudited("a whole-database file: no workspace changes"),
+    "console.backups.dumps.workspace_backup": writes(ConsoleAction.TENANT_BACKED_UP),
+    "console.backups.dumps.workspaces_backup_all": NotAudited(
         "the nightly copy of every workspace changes none of them (workspace_backup with audit=False)"
     ),
-    "console.backups.workspaces_backup_last_run": NotAudited("read only"),
-    "console.backups.backup_status": NotAudited("read only"),
-    "console.backups.manifest_signature": NotAudited("computes a signature"),
-    "console.backups.purged_backups_delete": NotAudited("files of workspaces already purged (tenant.purged)"),
-    "console.backups.database_backup_verify": NotAudited("reads the newest whole-database backup"),
-    "console.backups.workspace_backups": NotAudited("read only"),
-    "console.backups.workspace_backup_list": NotAudited("read only"),
-    "console.backups.restore_check": NotAudited("loads a backup into a scratch schema and rolls back"),
-    "console.backups.workspace_restore": writes(ConsoleAction.TENANT_RESTORED),
+    "console.backups.dumps.workspaces_backup_last_run": NotAudited("read only"),
+    "console.backups.dumps.backup_status": NotAudited("read only"),
+    "console.backups.manifests.manifest_signature": NotAudited("computes a signature"),
+    "console.backups.storage.purged_backups_delete": NotAudited("files of workspaces already purged (tenant.purged)"),
+    "console.backups.dumps.database_backup_verify": NotAudited("reads the newest whole-database backup"),
+    "console.backups.storage.workspace_backups": NotAudited("read only"),
+    "console.backups.storage.workspace_backup_list": NotAudited("read only"),
+    "console.backups.restore.restore_check": NotAudited("loads a backup into a scratch schema and rolls back"),
+    "console.backups.restore.workspace_restore": writes(ConsoleAction.TENANT_RESTORED),
 }
 
 
@@ -808,13 +829,17 @@ def _export(world):
 # console.backups: committed data (a backup refuses to run inside a transaction)
 
 
-@scenario("console.backups.workspace_backup", (ConsoleAction.TENANT_BACKED_UP, ActorKind.OPERATOR), committed=True)
+@scenario(
+    "console.backups.dumps.workspace_backup", (ConsoleAction.TENANT_BACKED_UP, ActorKind.OPERATOR), committed=True
+)
 def _backup(world):
     tenant = world.committed_workspace("walkbackup")
     return Act(tenant, lambda: backups.workspace_backup(tenant=tenant, actor=OPERATOR))
 
 
-@scenario("console.backups.workspace_restore", (ConsoleAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True)
+@scenario(
+    "console.backups.restore.workspace_restore", (ConsoleAction.TENANT_RESTORED, ActorKind.OPERATOR), committed=True
+)
 def _restore(world):
     tenant, backup = world.backed_up("walkrestore")
     return Act(tenant, lambda: backups.workspace_restore(backup=backup.name, actor=OPERATOR))

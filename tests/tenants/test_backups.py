@@ -132,7 +132,7 @@ def test_a_restore_that_fails_at_the_swap_changes_nothing(backup_dir, two_worksp
     def fail(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(backups, "_replace_public_rows", fail)
+    monkeypatch.setattr(backups.restore, "_replace_public_rows", fail)
     with pytest.raises(RuntimeError):
         backups.workspace_restore(backup=backup.name)
 
@@ -241,7 +241,7 @@ def test_the_whole_database_backup_is_a_restorable_dump(backup_dir, two_workspac
     assert len(dumps) == 1 and f"database/{dumps[0]}" != old
     dump = backup_dir / "database" / dumps[0]
     manifest = json.loads(dump.with_suffix(".json").read_text())
-    assert manifest["files"]["database.dump"]["sha256"] == backups._sha256(dump)
+    assert manifest["files"]["database.dump"]["sha256"] == backups.manifests.file_sha256(dump)
     listing = subprocess.run(
         [backups.pg_program("pg_restore"), "--list", str(dump)], capture_output=True, text=True, check=True
     ).stdout
@@ -318,7 +318,7 @@ def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None, sign=
     if public:
         public(rows)
         (folder / backups.PUBLIC_ROWS).write_text(json.dumps(rows))
-        data["files"][backups.PUBLIC_ROWS]["sha256"] = backups._sha256(folder / backups.PUBLIC_ROWS)
+        data["files"][backups.PUBLIC_ROWS]["sha256"] = backups.manifests.file_sha256(folder / backups.PUBLIC_ROWS)
     if manifest:
         manifest(data)
     (folder / backups.MANIFEST).write_text(json.dumps(data))
@@ -330,6 +330,25 @@ def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None, sign=
             if path.is_file():
                 tar.add(path, arcname=str(path.relative_to(folder)))
     return archive
+
+
+def test_an_archive_made_before_the_audit_trail_moved_to_core_restores_its_events(backup_dir, two_workspaces):
+    """Archives made before the move name the audit rows tenants.auditevent: they restore like new ones."""
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+
+    def as_before_the_move(rows):
+        events = rows.pop("core.auditevent")
+        rows["tenants.auditevent"] = [{**row, "model": "tenants.auditevent"} for row in events]
+
+    older = _rewritten(backup_dir, backup.name, public=as_before_the_move)
+    lost = alpha.audit_events.order_by("pk").first()
+    lost_pk, lost_action = lost.pk, lost.action
+    lost.delete()
+
+    backups.workspace_restore(backup=older)
+
+    assert AuditEvent.objects.get(pk=lost_pk, tenant=alpha).action == lost_action
 
 
 def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_workspaces, tmp_path):
@@ -448,7 +467,7 @@ def test_a_restore_gives_up_on_a_busy_workspace_and_changes_nothing(backup_dir, 
     backup = backups.workspace_backup(tenant=alpha)
     workspace_change(alpha)
     changed = workspace_state(alpha)
-    monkeypatch.setattr(backups, "LOCK_TIMEOUT", "1s")
+    monkeypatch.setattr(backups.postgres, "LOCK_TIMEOUT", "1s")
     steps = []
     busy = psycopg.connect(**_connection_params())
     try:

@@ -474,3 +474,18 @@ def test_with_the_backups_storage_down_the_pages_say_so(operator_client, make_wo
     restore = operator_client.get(restore_url(alpha), {"backup": "workspaces/alpha/x.tar"}, follow=True)
     assert restore.status_code == 200 and "The backups could not be listed" in restore.content.decode()
     assert not RestoreRequest.objects.exists()
+
+
+def test_jobs_queued_under_the_task_names_before_the_console_app_still_run(db):
+    """A release renamed the console's tasks (tenants.* -> console.*): a job an older release queued under
+    the old name is still run by the new worker (the old names are aliases for one release)."""
+    from django.db import connection
+
+    from core.queue import defer
+
+    job = defer("console.purge_closed", timestamp=0)
+    with connection.cursor() as cursor:  # as the older release wrote it
+        cursor.execute("UPDATE procrastinate_jobs SET task_name = 'tenants.purge_closed' WHERE id = %s", [job])
+
+    assert jobs_run() == {"succeeded": 1}
+    assert jobs_by_status("tenants.purge_closed") == {"succeeded": 1}
