@@ -1,6 +1,6 @@
 # Two commands set up a fresh machine: `make run` serves the portal, `make test` runs the suite.
 # Both create .venv and install the pinned requirements first. Without DATABASE_URL an embedded
-# PostgreSQL is started under .data/ (see config/embedded_db.py).
+# PostgreSQL is started under .data/ (see core/embedded_db.py).
 
 PYTHON ?= python3
 VENV := .venv

@@ -1,5 +1,5 @@
 """A small read-only JSON API on workspace hosts (/api/v1/), for the workspace's own front ends and the
-subdomains CORS admits (config/settings.py). Session-authenticated like the pages: a session exists only
+subdomains CORS admits (config/settings/base.py). Session-authenticated like the pages: a session exists only
 on the workspace that made it, so a request from another workspace's page carries no usable identity."""
 
 from django.http import JsonResponse

@@ -5,7 +5,7 @@
 Runs against its own database, `portal_bench_migrations`, on the server of DATABASE_URL (or the
 embedded one), with the real settings and dj-stripe's real migrations (the first run spends about two
 minutes migrating the public schema and the template). Workspace schemas are made by cloning the
-template (tenants/clone.py), untimed; --reuse keeps them for the next run. For each count it times the
+template (tenants/schemas/clone.py), untimed; --reuse keeps them for the next run. For each count it times the
 whole command, public schema included:
 
 - nothing to apply: every schema is already up to date;

@@ -6,7 +6,7 @@ The server runs the real WSGI app (`config.wsgi`) under gunicorn with 2 sync wor
 with these settings from the environment:
 
 - APP_ENV=development with DEBUG off and a random SECRET_KEY: production mode refuses to start on a local
-  domain over plain HTTP (config/production.py wants an https:// APP_URL, Secure cookies and a real email
+  domain over plain HTTP (core/checks.py wants an https:// APP_URL, Secure cookies and a real email
   provider), which a loopback benchmark cannot give. What production adds (HTTPS redirect, HSTS, __Host-
   cookie names, compressed manifest static files) changes headers, not the work a request does; the one
   difference in cost is that development serves static files through WhiteNoise's finders (autorefresh off,

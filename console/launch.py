@@ -76,7 +76,7 @@ def _resolve(hostname: str) -> list[str]:
 def database_check() -> Check:
     """Reachable, the public schema has every migration file of the code, and every tenant schema (spares
     and the template included) has the same migration history as the template, which has them all: one
-    catalog pass of fingerprints (tenants/migrator.py), no migration graph loaded."""
+    catalog pass of fingerprints (tenants/schemas/migrator.py), no migration graph loaded."""
     name = "database migrated"
     fix = "Run the release step: manage.py migrate_workspaces (or manage.py bootstrap)."
     pending = health.migrations_pending()
@@ -116,7 +116,7 @@ def deploy_checks_check() -> Check:
 
 
 def environment_check() -> Check:
-    """The settings production refuses to start with (config/production.py), read from the live settings."""
+    """The settings production refuses to start with (core/checks.py), read from the live settings."""
     name = "environment"
     values = {key: getattr(settings, key) for key in dir(settings) if key.isupper()}
     problems = unsafe_settings_problems(values)

@@ -1,5 +1,5 @@
 """Operators' backups and restores of one workspace from the admin, run by the worker: "back up now" queues
-a backup; a restore is a RestoreRequest that the worker runs with tenants/backups.py, recording the restore's
+a backup; a restore is a RestoreRequest that the worker runs with console/backups/, recording the restore's
 progress and its outcome on the request for the admin to show."""
 
 import logging

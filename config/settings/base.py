@@ -98,7 +98,7 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 # New workspaces are cloned from this pre-migrated schema instead of replaying every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
-# Required by django-tenants alongside TENANT_BASE_SCHEMA; our pool (tenants/pool.py) does the copying.
+# Required by django-tenants alongside TENANT_BASE_SCHEMA; our pool (tenants/schemas/pool.py) does the copying.
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -421,7 +421,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Backups (tenants/backups.py) go through this storage: BACKUP_DIR, or an S3 bucket (see Backups above).
+    # Backups (console/backups/) go through this storage: BACKUP_DIR, or an S3 bucket (see Backups above).
     "backups": _backups_storage,
     "staticfiles": {
         "BACKEND": (

@@ -46,7 +46,7 @@ def pg_program(name: str) -> str:
         return str(program)
     candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
     try:
-        import pgserver  # the embedded development server (config/embedded_db.py) ships its own
+        import pgserver  # the embedded development server (core/embedded_db.py) ships its own
 
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     except ImportError:
@@ -129,7 +129,7 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 # Tables of one schema with their copyable columns and identity column, found by their dependency on the
-# namespace (an index), not by scanning pg_class (tenants/clone.py says why).
+# namespace (an index), not by scanning pg_class (tenants/schemas/clone.py says why).
 SCHEMA_TABLES = f"""
 SELECT c.relname,
        array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0 AND NOT a.attisdropped

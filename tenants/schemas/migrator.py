@@ -40,7 +40,7 @@ from django.db.migrations.state import ModelState
 from django.db.models.signals import post_migrate, pre_migrate
 from django_tenants.utils import get_public_schema_name
 
-MIGRATE_LOCK = 7_301_003  # advisory lock key (tenants/pool.py holds the others)
+MIGRATE_LOCK = 7_301_003  # advisory lock key (tenants/schemas/pool.py holds the others)
 FINGERPRINT_BATCH = 500  # schemas per catalog query
 # A plan longer than this (a schema starting from nothing) is applied by Django's executor per schema
 # rather than holding the project state after every one of its operations in memory.
