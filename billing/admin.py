@@ -3,7 +3,7 @@ from djstripe import models as djstripe_models
 from djstripe.admin import admin as djstripe_admin
 from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 
-from billing.models import BillingEvent, Invoice, Plan
+from billing.models import BillingEvent, Invoice, Plan, money
 from core.admin_base import ReadOnlyAdmin
 
 # dj-stripe registers ~50 model admins with add and change forms. We mirror five kinds of object with its
@@ -29,8 +29,8 @@ class PlanAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
-        "monthly_price",
-        "yearly_price",
+        "monthly",
+        "yearly",
         "member_limit",
         "is_public",
         "stripe_price_monthly",
@@ -38,6 +38,14 @@ class PlanAdmin(admin.ModelAdmin):
     ]
     list_editable = ["is_public"]
     prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="Monthly", ordering="monthly_price")
+    def monthly(self, plan):
+        return money(plan.monthly_amount, plan.currency)
+
+    @admin.display(description="Yearly", ordering="yearly_price")
+    def yearly(self, plan):
+        return money(plan.yearly_amount, plan.currency)
 
 
 @admin.register(BillingEvent)
@@ -50,10 +58,14 @@ class BillingEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["created", "tenant", "number", "status", "amount_due", "currency"]
+    list_display = ["created", "tenant", "number", "status", "amount"]
     list_filter = ["status"]
     search_fields = ["stripe_id", "number", "tenant__subdomain"]
     list_select_related = ["tenant"]
+
+    @admin.display(description="Amount due", ordering="amount_due")
+    def amount(self, invoice):
+        return money(invoice.amount_due, invoice.currency)
 
 
 @admin.register(WebhookEventTrigger)

@@ -38,7 +38,7 @@ def _payment_failed(email) -> dict:
     suspend_on = failed_at + timedelta(days=settings.BILLING_GRACE_DAYS) if failed_at else None
     return {
         **workspace_context(email.tenant),
-        "amount": invoice.amount_display,
+        "amount": money(invoice.amount_due, invoice.currency),
         "pay_url": invoice.hosted_invoice_url,
         "suspend_on": suspend_on,
     }
@@ -46,7 +46,11 @@ def _payment_failed(email) -> dict:
 
 def _payment_action_required(email) -> dict:
     invoice = _unpaid_invoice(email)
-    return {**workspace_context(email.tenant), "amount": invoice.amount_display, "pay_url": invoice.hosted_invoice_url}
+    return {
+        **workspace_context(email.tenant),
+        "amount": money(invoice.amount_due, invoice.currency),
+        "pay_url": invoice.hosted_invoice_url,
+    }
 
 
 def _payment_succeeded(email) -> dict:

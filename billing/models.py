@@ -3,7 +3,9 @@ from django.utils import timezone
 
 
 def money(amount: int, currency: str) -> str:
-    """Smallest currency unit to text: 1900, "usd" -> "19.00 USD"."""
+    """The one way an amount is shown, in Python and in templates (the `money` filter): from the smallest
+    currency unit, as Stripe counts, to text with the currency's code: 1900, "usd" -> "19.00 USD". A code
+    rather than a symbol: "$" alone does not say which dollar."""
     return f"{amount / 100:,.2f} {currency.upper()}"
 
 
@@ -34,6 +36,15 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def monthly_amount(self) -> int:
+        """The monthly price in the smallest currency unit, as money() and Stripe count."""
+        return self.monthly_price * 100
+
+    @property
+    def yearly_amount(self) -> int:
+        return self.yearly_price * 100
 
     def price_id(self, interval: str) -> str:
         return self.stripe_price_yearly if interval == "year" else self.stripe_price_monthly
@@ -88,10 +99,6 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.stripe_id
-
-    @property
-    def amount_display(self) -> str:
-        return money(self.amount_due, self.currency)
 
 
 class BillingAccount(models.Model):

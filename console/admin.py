@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.export import csv_cell
 from billing import reminders
 from billing import services as billing_services
-from billing.models import BillingAccount, Invoice, Plan
+from billing.models import BillingAccount, Invoice, Plan, money
 from console import backups, restores, selectors
 from console.models import LaunchCheckRun, RestoreRequest
 from core.admin_base import ReadOnlyAdmin
@@ -366,8 +366,8 @@ class TenantAdmin(admin.ModelAdmin):
         plan = self._plan(tenant)
         if plan is None:
             return "-"
-        amount = plan.yearly_price / 12 if account.interval == "year" else plan.monthly_price
-        return f"${amount:,.2f}"
+        amount = plan.yearly_amount / 12 if account.interval == "year" else plan.monthly_amount
+        return money(round(amount), plan.currency)
 
     @admin.display(description="Stripe customer")
     def stripe_customer(self, tenant):

@@ -56,7 +56,7 @@ def test_operators_see_plan_subscription_amount_and_stripe_customer(acme, operat
     cus = customer_of(acme, "cus_acme")
     deliver(event("customer.subscription.created", subscription(cus, status="active", price="price_growth_month")))
     body = operator.get("/admin/tenants/tenant/").content.decode()
-    assert "Growth" in body and ">active<" in body and "$49.00" in body
+    assert "Growth" in body and ">active<" in body and "49.00 USD" in body
     assert 'href="https://dashboard.stripe.com/test/customers/cus_acme"' in body
     events = operator.get("/admin/billing/billingevent/").content.decode()
     assert "customer.subscription.created" in events and "applied" in events

@@ -1,6 +1,6 @@
 """Static files as production serves them: collected with hashed, compressed names (the release step's
-collectstatic) and served by WhiteNoise with far-future cache headers; the unhashed copy stays for pages
-rendered without the manifest (the 503 page)."""
+collectstatic) and served by WhiteNoise with far-future cache headers; the unhashed copy stays for the
+error pages, which link it without asking the manifest (templates/error_page.html)."""
 
 import pytest
 from django.core.management import call_command

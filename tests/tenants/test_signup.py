@@ -36,8 +36,8 @@ def test_landing_shows_product_plans_and_signup(public_client):
     response = public_client.get("/")
     assert response.status_code == 200
     body = response.content.decode()
-    for text in ("Starter", "Growth", "Scale", "/month", 'href="/signup/"'):
-        assert text in body.replace(" / month", "/month")
+    for text in ("Starter", "Growth", "Scale", "19.00 USD</strong> /&nbsp;month", 'href="/signup/"'):
+        assert text in body
 
 
 def test_signup_form_links_terms_and_privacy(public_client):
