@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 from accounts import signup
 from tenants.models import Domain, Tenant
 from tenants.schemas import pool
-from tests.world import committed_cleanup, committed_snapshot
+from tests.support.world import committed_cleanup, committed_snapshot
 
 pytest_plugins = ["tests.support.outage"]  # the `database` outage fixture
 

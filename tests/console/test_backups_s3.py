@@ -1,6 +1,6 @@
 """Backups in an S3 bucket: moto's S3 server on loopback (real HTTP, as to AWS or MinIO), STORAGES["backups"]
 an S3Storage of django-storages pointed at it. What landed in the bucket is read with boto3, not with our
-code. Like tests/tenants/test_backups.py these tests commit (committed_db) and clean up after themselves."""
+code. Like tests/console/test_backups.py these tests commit (committed_db) and clean up after themselves."""
 
 import hashlib
 import io
