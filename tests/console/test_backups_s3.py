@@ -24,9 +24,9 @@ from moto.server import ThreadedMotoServer
 from billing.models import BillingAccount
 from console import backups
 from legal.services import acceptance_record_current
-from tests.conftest import add_member
 from tests.support.backups import scratch_schemas, workspace_change, workspace_state
 from tests.support.ports import free_port
+from tests.support.workspaces import add_member
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "portal-test"  # the storage's `location`: every key of ours starts with it

@@ -24,9 +24,9 @@ from core.models import AuditEvent
 from notifications.models import EmailLog
 from tenants.audit import TenantAction
 from tenants.models import Tenant
-from tests.conftest import PASSWORD, add_member, users_of
 from tests.support.operators import operator_client_for, operator_create
 from tests.support.queue import jobs_by_status, jobs_run
+from tests.support.workspaces import PASSWORD, add_member, users_of
 
 # Every statement of the page: routing, the operator's session, user and device, the workspace, its inlines,
 # its usage (one on its schema, two public), the latest invoices, emails, audit events and restores: 17.

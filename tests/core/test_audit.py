@@ -15,8 +15,10 @@ from legal.audit import LegalAction
 from notifications.audit import EmailAction
 from tenants import services
 from tenants.audit import TenantAction
-from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.email import link_in
 from tests.support.queue import jobs_run, outbox
+from tests.support.workspaces import PASSWORD, add_member
 
 pytestmark = pytest.mark.django_db
 NEW = "a brand new passphrase 77"

@@ -8,7 +8,9 @@ import logging
 
 import pytest
 
-from tests.conftest import PASSWORD, host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
+from tests.support.queue import jobs_run
+from tests.support.workspaces import PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +105,6 @@ def test_significant_events_are_lines_of_their_own_naming_people_by_id(make_work
 
 
 def test_a_job_logs_with_the_id_of_the_request_that_queued_it(log_lines, django_capture_on_commit_callbacks):
-    from tests.support.queue import jobs_run
-    from tests.tenants.test_signup import signup_data
-
     with django_capture_on_commit_callbacks(execute=True):
         response = host_client("localhost").post("/signup/", signup_data(), HTTP_X_REQUEST_ID="signup-request-77")
     assert response.status_code == 302

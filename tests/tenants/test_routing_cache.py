@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing.models import Plan
 from tenants import routing, services
 from tenants.models import Domain, Tenant
-from tests.conftest import host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
 
 pytestmark = pytest.mark.django_db
 

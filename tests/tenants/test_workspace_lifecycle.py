@@ -14,8 +14,9 @@ from django_tenants.utils import schema_exists
 from core.models import AuditEvent
 from tenants import services
 from tenants.models import Domain, Tenant
-from tests.conftest import PASSWORD, add_member, logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
 from tests.support.queue import outbox
+from tests.support.workspaces import PASSWORD, add_member
 
 pytestmark = pytest.mark.django_db
 
