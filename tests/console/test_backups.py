@@ -1,4 +1,4 @@
-"""Backups and restore (tenants/backups.py) against the real database. A backup reads in a repeatable-read
+"""Backups and restore (console/backups/) against the real database. A backup reads in a repeatable-read
 transaction of its own and pg_dump runs outside the test's transaction, so these tests commit
 (committed_db) and clean up after themselves."""
 
