@@ -23,7 +23,8 @@ from tests.support.sentry import EnvelopeServer
 from tests.support.workspaces import PASSWORD
 from tests.support.world import committed_cleanup, committed_snapshot
 
-pytest_plugins = ["tests.support.outage"]  # the `database` outage fixture
+# The `database` outage fixture; the slow suites' `stack` (a PostgreSQL and a Redis of their own).
+pytest_plugins = ["tests.support.outage", "tests.support.stack"]
 
 POOL_SIZE = 8
 _sequence = itertools.count(1)
