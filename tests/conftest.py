@@ -1,6 +1,7 @@
-"""Shared fixtures. The test database gets, once per session and committed: the public tenant, the
-migrated template schema and a pool of spare schemas. Tests run inside a transaction that is rolled
-back, so a test can provision workspaces (claiming spares) and leave the pool as it found it."""
+"""Shared fixtures (only fixtures and hooks: helpers a test imports live in tests/support/). The test
+database gets, once per session and committed: the public tenant, the migrated template schema and a pool
+of spare schemas. Tests run inside a transaction that is rolled back, so a test can provision workspaces
+(claiming spares) and leave the pool as it found it."""
 
 import itertools
 from pathlib import Path
@@ -12,17 +13,20 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from accounts import signup
 from tenants.models import Domain, Tenant
 from tenants.schemas import pool
-from tests.world import committed_cleanup, committed_snapshot
+from tests.support.clients import host_client
+from tests.support.operators import operator_client_for, operator_create
+from tests.support.sentry import EnvelopeServer
+from tests.support.workspaces import PASSWORD
+from tests.support.world import committed_cleanup, committed_snapshot
 
-pytest_plugins = ["tests.support.outage"]  # the `database` outage fixture
+# The `database` outage fixture; the slow suites' `stack` (a PostgreSQL and a Redis of their own).
+pytest_plugins = ["tests.support.outage", "tests.support.stack"]
 
 POOL_SIZE = 8
-PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
 
 
@@ -119,8 +123,6 @@ def make_committed_workspace(committed_db):
 @pytest.fixture
 def operator_client(db):
     """An operator logged in to the admin with their password and a code from their authenticator."""
-    from tests.support.operators import operator_client_for, operator_create
-
     return operator_client_for(*operator_create("op@example.com", PASSWORD, full_name="Olga Operator"))
 
 
@@ -137,8 +139,6 @@ def backup_dir(settings, tmp_path) -> Path:
 @pytest.fixture
 def sentry():
     """A stand-in for Sentry's ingest (tests/support/sentry.py) listening at `sentry.dsn`."""
-    from tests.support.sentry import EnvelopeServer
-
     with EnvelopeServer() as server:
         yield server
 
@@ -158,31 +158,9 @@ def fake_stripe(settings):
     stripe.default_http_client = previous
 
 
-def host_client(host: str, **kwargs) -> Client:
-    return Client(HTTP_HOST=host, **kwargs)
-
-
 @pytest.fixture
 def public_client() -> Client:
     return host_client(settings.BASE_DOMAIN)
-
-
-def workspace_client(tenant: Tenant) -> Client:
-    return host_client(tenant.host)
-
-
-def logged_in_client(tenant: Tenant, email: str | None = None, password: str = PASSWORD) -> Client:
-    client = workspace_client(tenant)
-    response = client.post("/login/", {"username": email or tenant.owner_email, "password": password})
-    assert response.status_code == 302, response.content.decode()[:500]
-    return client
-
-
-def users_of(tenant: Tenant):
-    from accounts.models import User
-
-    with schema_context(tenant.schema_name):
-        return list(User.objects.order_by("pk"))
 
 
 @pytest.fixture
@@ -198,23 +176,3 @@ def committed_db(django_db_setup, django_db_blocker):
             connection.set_schema_to_public()
             committed_cleanup(before)
             pool.pool_fill(size=POOL_SIZE)
-
-
-def add_member(tenant: Tenant, email: str, role: str = "member", password: str = PASSWORD, **fields):
-    from accounts.models import User
-
-    with schema_context(tenant.schema_name):
-        user = User.objects.create_user(
-            email, password, role=role, full_name=fields.pop("full_name", email.split("@")[0]), **fields
-        )
-    connection.set_schema_to_public()
-    return user
-
-
-def link_in(message, prefix: str) -> str:
-    """The first link in an email's text body that starts with `prefix`."""
-    import re
-
-    match = re.search(re.escape(prefix) + r"\S+", message.body)
-    assert match, f"no {prefix} link in: {message.body}"
-    return match.group(0)

@@ -11,8 +11,10 @@ from accounts.models import User
 from accounts.services import PASSWORD_RESET_TASK
 from core.models import AuditEvent
 from notifications.models import EmailLog
-from tests.conftest import PASSWORD, add_member, link_in, logged_in_client, users_of, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.email import link_in
 from tests.support.queue import jobs_by_status, jobs_run, outbox
+from tests.support.workspaces import PASSWORD, add_member, users_of
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a brand new passphrase"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import add_member, host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
+from tests.support.workspaces import add_member
 
 pytestmark = pytest.mark.django_db
 

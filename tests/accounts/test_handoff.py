@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.handoff import handoff_token_make
-from tests.conftest import workspace_client
+from tests.support.clients import workspace_client
 
 pytestmark = pytest.mark.django_db
 

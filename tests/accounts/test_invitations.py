@@ -8,8 +8,10 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Invitation
 from core.models import AuditEvent
-from tests.conftest import PASSWORD, link_in, logged_in_client, users_of, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.email import link_in
 from tests.support.queue import outbox
+from tests.support.workspaces import PASSWORD, users_of
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from django.contrib.auth.hashers import make_password
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from tests.conftest import PASSWORD, host_client, logged_in_client, users_of, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
+from tests.support.workspaces import PASSWORD, users_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import operator_otp
 from accounts.models import User
-from tests.conftest import PASSWORD, host_client
+from tests.support.clients import host_client
 from tests.support.operators import operator_create, operator_login, totp_code
+from tests.support.workspaces import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django_tenants.utils import schema_context
 from accounts import services
 from accounts.models import Invitation, User
 from tenants.models import Tenant
-from tests.conftest import add_member, logged_in_client
+from tests.support.clients import logged_in_client
+from tests.support.workspaces import add_member
 
 pytestmark = pytest.mark.django_db
 

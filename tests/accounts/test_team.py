@@ -5,7 +5,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from core.models import AuditEvent
-from tests.conftest import PASSWORD, add_member, logged_in_client, users_of, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.workspaces import PASSWORD, add_member, users_of
 
 pytestmark = pytest.mark.django_db
 

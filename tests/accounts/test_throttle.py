@@ -4,7 +4,8 @@ cache (real Redis when REDIS_URL is set, as in CI)."""
 import pytest
 from django.conf import settings as django_settings
 
-from tests.conftest import PASSWORD, workspace_client
+from tests.support.clients import workspace_client
+from tests.support.workspaces import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 

@@ -1,15 +1,12 @@
-import itertools
 import json
 import uuid
 
 import pytest
 from djstripe.models import WebhookEndpoint
 
-from billing.fake_stripe import customer_object, event_object, invoice_object, sign, subscription_object
+from billing.fake_stripe import customer_object, sign
 from billing.models import BillingAccount, Plan
-from tests.conftest import host_client
-
-_event_ids = itertools.count(1)
+from tests.support.clients import host_client
 
 
 @pytest.fixture
@@ -81,40 +78,3 @@ def deliver(endpoint, settings, fake_stripe):
         )
 
     return post
-
-
-def event(kind: str, obj: dict, *, created: int | None = None, event_id: str | None = None) -> dict:
-    return event_object(kind, obj, event_id=event_id or f"evt_test_{next(_event_ids)}", created=created)
-
-
-def subscription(
-    customer: str,
-    *,
-    status: str = "active",
-    price: str = "price_growth_month",
-    sub_id: str = "sub_test1",
-    cancel_at_period_end: bool = False,
-    trial_end: int | None = None,
-    created: int | None = None,
-) -> dict:
-    return subscription_object(
-        customer,
-        sub_id=sub_id,
-        price=price,
-        status=status,
-        created=created,
-        trial_end=trial_end,
-        cancel_at_period_end=cancel_at_period_end,
-    )
-
-
-def invoice(
-    customer: str,
-    *,
-    inv_id: str = "in_test1",
-    status: str = "open",
-    amount: int = 4900,
-    attempt: int = 1,
-    sub_id: str = "sub_test1",
-) -> dict:
-    return invoice_object(customer, inv_id=inv_id, sub_id=sub_id, status=status, amount=amount, attempt=attempt)

@@ -9,7 +9,8 @@ from billing.access import Outcome, Page, State, decide, refuses_every_page
 from billing.models import BillingAccount
 from tenants import services as tenant_services
 from tenants.models import Tenant
-from tests.conftest import add_member, logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.workspaces import add_member
 
 A, P, S, C, X = Outcome.ALLOW, Outcome.PAYMENT_REQUIRED, Outcome.SUSPENDED, Outcome.CLOSED, Outcome.CLOSED_LOG_OUT
 ROLES = [None, "member", "admin", "owner"]

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 
 from notifications.models import EmailLog
-from tests.billing.conftest import event, invoice, subscription
 from tests.support.queue import jobs_run
+from tests.support.stripe_events import event, invoice, subscription
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,9 @@
 import pytest
 
 from billing.models import BillingAccount
-from tests.conftest import add_member, logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.stripe_events import event, invoice, subscription
+from tests.support.workspaces import add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -128,8 +130,6 @@ def test_stripe_calls_have_a_timeout_and_no_silent_retries(settings):
 
 
 def test_a_workspace_sees_only_its_own_invoices(make_workspace, priced_plans, customer_of, deliver):
-    from tests.billing.conftest import event, invoice
-
     a = make_workspace("alpha", owner_email="owner@alpha.test")
     b = make_workspace("bravo", owner_email="owner@bravo.test")
     deliver(event("invoice.paid", invoice(customer_of(a), inv_id="in_alpha0001", status="paid")))
@@ -139,8 +139,6 @@ def test_a_workspace_sees_only_its_own_invoices(make_workspace, priced_plans, cu
 
 
 def test_the_next_invoice_is_stripes_preview_in_its_currency(acme, fake_stripe, priced_plans, customer_of, deliver):
-    from tests.billing.conftest import event, subscription
-
     cus = customer_of(acme, "cus_acme")
     deliver(event("customer.subscription.created", subscription(cus)))
     fake_stripe.objects["preview:cus_acme"] = {

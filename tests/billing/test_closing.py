@@ -9,9 +9,9 @@ from django.utils import timezone
 from core.models import JobFailure
 from tenants import services as tenant_services
 from tenants.models import Tenant
-from tests.billing.conftest import event, subscription
-from tests.conftest import logged_in_client
+from tests.support.clients import logged_in_client
 from tests.support.queue import jobs_by_status, jobs_run
+from tests.support.stripe_events import event, subscription
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from billing.models import BillingAccount, BillingEvent
 from billing.webhooks import HANDLED_EVENTS
 from core.models import AuditEvent
 from tenants.models import Tenant
-from tests.billing.conftest import event, subscription
-from tests.conftest import add_member, logged_in_client
+from tests.support.clients import logged_in_client
+from tests.support.stripe_events import event, subscription
+from tests.support.workspaces import add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from billing.models import BillingAccount, Invoice
 from tenants.models import Tenant
-from tests.billing.conftest import event, invoice, subscription
-from tests.conftest import logged_in_client
+from tests.support.clients import logged_in_client
 from tests.support.queue import jobs_run
+from tests.support.stripe_events import event, invoice, subscription
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,10 @@ from billing.models import BillingAccount, BillingEvent, Invoice
 from core.models import AuditEvent
 from tenants import services as tenant_services
 from tenants.models import Tenant
-from tests.billing.conftest import event, invoice, subscription
-from tests.conftest import add_member, host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
 from tests.support.queue import outbox
+from tests.support.stripe_events import event, invoice, subscription
+from tests.support.workspaces import add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The production serving path with real servers: Debian's Caddy running deploy/Caddyfile (its local CA
 instead of Let's Encrypt: TLS_MODE=internal) in front of two gunicorn instances started as the Procfile
-starts them, on a PostgreSQL and a Redis of our own.
+starts them, on the session's PostgreSQL and Redis of our own (tests/support/stack.py).
 
 Checked over HTTPS, trusting only Caddy's root certificate: a signup on the public host lands on the new
 workspace, whose certificate Caddy obtained on demand for exactly its hostname; an unknown subdomain gets
@@ -37,18 +37,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.failover.servers import (
-    ROOT,
-    Gunicorn,
-    Postgres,
-    Redis,
-    manage,
-    portal_env,
-    process_stop,
-    signup_data,
-    wait_for_port,
-)
 from tests.support.ports import free_port
+from tests.support.servers import ROOT, Gunicorn, process_stop, wait_for_port
+from tests.support.stack import Stack, manage, signup_data
 
 pytestmark = [
     pytest.mark.deploy,
@@ -146,20 +137,20 @@ class Browser:
     """One browser on one host, through Caddy over HTTPS (or straight to an instance over HTTP): its own
     cookies and client address; redirects not followed."""
 
-    def __init__(self, stack: "Stack", host: str):
-        self.stack, self.host = stack, host
+    def __init__(self, deployment: "Deployment", host: str):
+        self.deployment, self.host = deployment, host
         self.source = f"127.0.0.{next(_sources)}"
         self.session = requests.Session()
         self.session.mount("https://", _LoopbackAdapter(host, self.source))
         self.session.mount("http://", _LoopbackAdapter(host, self.source))
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE would replace `verify`, a proxy variable the route
-        self.session.verify = str(stack.caddy.root_cert)
-        self.origin = f"https://{host}:{stack.caddy.https_port}"
+        self.session.verify = str(deployment.caddy.root_cert)
+        self.origin = f"https://{host}:{deployment.caddy.https_port}"
 
     def get(self, path: str, **headers) -> requests.Response:
         return self.session.get(
-            f"https://127.0.0.1:{self.stack.caddy.https_port}{path}",
-            headers={"Host": f"{self.host}:{self.stack.caddy.https_port}", **headers},
+            f"https://127.0.0.1:{self.deployment.caddy.https_port}{path}",
+            headers={"Host": f"{self.host}:{self.deployment.caddy.https_port}", **headers},
             allow_redirects=False,
             timeout=TIMEOUT,
         )
@@ -169,9 +160,9 @@ class Browser:
         if "csrftoken" not in self.session.cookies:
             self.get(path)
         return self.session.post(
-            f"https://127.0.0.1:{self.stack.caddy.https_port}{path}",
+            f"https://127.0.0.1:{self.deployment.caddy.https_port}{path}",
             data={"csrfmiddlewaretoken": self.session.cookies.get("csrftoken", ""), **data},
-            headers={"Host": f"{self.host}:{self.stack.caddy.https_port}", "Origin": self.origin},
+            headers={"Host": f"{self.host}:{self.deployment.caddy.https_port}", "Origin": self.origin},
             allow_redirects=False,
             timeout=TIMEOUT,
         )
@@ -187,33 +178,23 @@ class Browser:
         )
 
 
-class Stack:
-    """PostgreSQL, Redis, two gunicorn instances and Caddy in one temporary directory; `close()` stops all."""
+class Deployment:
+    """Two gunicorn instances and Caddy in front of them, on the session's stack (PostgreSQL and Redis,
+    bootstrapped), in a directory of their own in the stack's; `close()` stops them."""
 
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="portal-deploy-"))
+    def __init__(self, stack: Stack):
+        self.root = Path(tempfile.mkdtemp(prefix="deploy-", dir=stack.root))
         self._cleanup = ExitStack()
-        self._cleanup.callback(shutil.rmtree, self.root, ignore_errors=True)
         try:
-            self.postgres, self.redis, self.caddy = Postgres(self.root), Redis(self.root), Caddy(self.root)
-            self._cleanup.callback(self.postgres.cleanup)
-            self._cleanup.callback(self.redis.cleanup)
-            self.postgres.init()
-            self.postgres.start()
-            self.postgres.create_database("portal")
-            self.redis.start()
-            self.env = portal_env(
-                self.postgres,
-                self.redis,
+            self.caddy = Caddy(self.root)
+            self.env = stack.env(
                 APP_URL=f"https://localhost:{self.caddy.https_port}",
-                BASE_DOMAIN="localhost",
                 BEHIND_TLS_PROXY="true",
                 TRUSTED_PROXIES="127.0.0.1/32",
                 SESSION_COOKIE_SECURE="true",
                 CSRF_COOKIE_SECURE="true",
                 RATE_LIMIT_GLOBAL=f"{RATE_LIMIT}/h",
             )
-            manage(self.env, "bootstrap")
             self.instances = [ProcfileGunicorn(self.root, self.env, name) for name in ("web-1", "web-2")]
             for instance in self.instances:
                 self._cleanup.callback(instance.cleanup)
@@ -260,14 +241,14 @@ class Stack:
                 return tls.getpeercert()
 
 
-def sign_up(stack: Stack, subdomain: str) -> Browser:
+def sign_up(deployment: Deployment, subdomain: str) -> Browser:
     """Sign up on the public host and enter the workspace through the hand-off: its browser, logged in."""
-    public = stack.browser("localhost")
+    public = deployment.browser("localhost")
     response = public.post_form("/signup/", signup_data(subdomain))
     assert response.status_code == 302, response.text[:500]
     location = urlsplit(response.headers["Location"])
-    assert (location.scheme, location.netloc) == ("https", f"{subdomain}.localhost:{stack.caddy.https_port}")
-    workspace = stack.browser(f"{subdomain}.localhost")
+    assert (location.scheme, location.netloc) == ("https", f"{subdomain}.localhost:{deployment.caddy.https_port}")
+    workspace = deployment.browser(f"{subdomain}.localhost")
     assert workspace.get(f"{location.path}?{location.query}").status_code == 200  # "Enter your workspace"
     entered = workspace.post_form(location.path, {"token": parse_qs(location.query)["token"][0]})
     assert entered.status_code == 302, entered.text[:500]
@@ -275,49 +256,50 @@ def sign_up(stack: Stack, subdomain: str) -> Browser:
 
 
 @pytest.fixture(scope="module")
-def stack():
+def deployment(stack):
+    stack.up()
     started = time.monotonic()
-    servers = Stack()
+    servers = Deployment(stack)
     try:
-        print(f"\nPostgreSQL, Redis, 2 gunicorn and Caddy up, bootstrapped in {time.monotonic() - started:.1f} s")
+        print(f"\n2 gunicorn and Caddy up in {time.monotonic() - started:.1f} s")
         yield servers
     finally:
         servers.close()
 
 
 @pytest.fixture(scope="module")
-def acme(stack) -> Browser:
-    return sign_up(stack, "acme")
+def acme(deployment) -> Browser:
+    return sign_up(deployment, "acme")
 
 
-def test_signup_lands_on_the_workspace_over_https_with_its_own_certificate(stack, acme):
+def test_signup_lands_on_the_workspace_over_https_with_its_own_certificate(deployment, acme):
     dashboard = acme.get("/")
     assert dashboard.status_code == 200 and "owner@acme.test" in dashboard.text
-    certificate = stack.peer_certificate("acme.localhost")
+    certificate = deployment.peer_certificate("acme.localhost")
     assert certificate["subjectAltName"] == (("DNS", "acme.localhost"),)
-    public = stack.peer_certificate("localhost")
+    public = deployment.peer_certificate("localhost")
     assert public["subjectAltName"] == (("DNS", "localhost"),)
     session = next(cookie for cookie in acme.session.cookies if cookie.name == "sessionid")
     assert session.secure  # Django saw HTTPS through X-Forwarded-Proto from the trusted proxy
 
 
-def test_an_unknown_subdomain_gets_no_certificate(stack):
+def test_an_unknown_subdomain_gets_no_certificate(deployment):
     with pytest.raises(ssl.SSLError):
-        stack.peer_certificate("nobody.localhost")
+        deployment.peer_certificate("nobody.localhost")
     # Caddy asked the portal through its loopback site, and the portal said no.
-    logs = stack.access_logs(lambda lines: any(line["query"] == "domain=nobody.localhost" for line in lines))
+    logs = deployment.access_logs(lambda lines: any(line["query"] == "domain=nobody.localhost" for line in lines))
     asks = {(line["query"], line["status"]) for log in logs for line in log if line["path"] == "/internal/tls-ask"}
     assert {("domain=nobody.localhost", 404), ("domain=acme.localhost", 200)} <= asks, asks
-    issued = stack.caddy.root / "caddy-data" / "caddy" / "certificates" / "local"
+    issued = deployment.caddy.root / "caddy-data" / "caddy" / "certificates" / "local"
     names = sorted(path.name for path in issued.iterdir()) if issued.exists() else []
     assert "nobody.localhost" not in names and "acme.localhost" in names, names
 
 
-def test_plain_http_redirects_to_https_and_the_ask_endpoint_is_not_public(stack):
-    browser = stack.browser("acme.localhost")
+def test_plain_http_redirects_to_https_and_the_ask_endpoint_is_not_public(deployment):
+    browser = deployment.browser("acme.localhost")
     response = browser.session.get(
-        f"http://127.0.0.1:{stack.caddy.http_port}/login/?next=/",
-        headers={"Host": f"acme.localhost:{stack.caddy.http_port}"},
+        f"http://127.0.0.1:{deployment.caddy.http_port}/login/?next=/",
+        headers={"Host": f"acme.localhost:{deployment.caddy.http_port}"},
         allow_redirects=False,
         timeout=5,
     )
@@ -327,79 +309,79 @@ def test_plain_http_redirects_to_https_and_the_ask_endpoint_is_not_public(stack)
     assert browser.get("/internal/tls-ask?domain=acme.localhost").status_code == 404
 
 
-def test_requests_are_spread_over_both_instances_each_with_a_request_id(stack):
-    browser = stack.browser("localhost")
+def test_requests_are_spread_over_both_instances_each_with_a_request_id(deployment):
+    browser = deployment.browser("localhost")
     tag = uuid.uuid4().hex[:8]
     ids = {f"rr-{tag}-{n}" for n in range(6)}
     for request_id in sorted(ids):
         assert browser.get("/terms/", **{"X-Request-ID": request_id}).status_code == 200
-    first, second = stack.served_by(ids)
+    first, second = deployment.served_by(ids)
     assert first and second and first | second == ids, (first, second)
     assert browser.get(f"/privacy/?probe={tag}").status_code == 200  # no X-Request-ID: Caddy makes one
-    logs = stack.access_logs(lambda lines: any(line["query"] == f"probe={tag}" for line in lines))
+    logs = deployment.access_logs(lambda lines: any(line["query"] == f"probe={tag}" for line in lines))
     made = [line["request_id"] for log in logs for line in log if line["query"] == f"probe={tag}"]
     assert len(made) == 1 and uuid.UUID(made[0]), logs
 
 
-def test_a_session_made_through_one_instance_works_through_the_other(stack, acme):
-    for instance in stack.instances:
+def test_a_session_made_through_one_instance_works_through_the_other(deployment, acme):
+    for instance in deployment.instances:
         response = acme.get_direct(instance, "/")
         assert response.status_code == 200 and "owner@acme.test" in response.text, instance.port
-    stranger = stack.browser("acme.localhost")
-    assert stranger.get_direct(stack.instances[0], "/").status_code == 302  # to the login page
+    stranger = deployment.browser("acme.localhost")
+    assert stranger.get_direct(deployment.instances[0], "/").status_code == 302  # to the login page
 
 
-def test_a_suspension_takes_effect_on_both_instances_at_once(stack):
-    owner = sign_up(stack, "suspendme")
+def test_a_suspension_takes_effect_on_both_instances_at_once(deployment):
+    owner = sign_up(deployment, "suspendme")
     assert owner.get("/").status_code == 200
     manage(
-        stack.env,
+        deployment.env,
         "shell",
         "-c",
         "from tenants import services; from tenants.models import Tenant; "
         "services.tenant_suspend(tenant=Tenant.objects.get(subdomain='suspendme'), actor='op@example.com')",
     )
-    for instance in stack.instances:
+    for instance in deployment.instances:
         assert owner.get_direct(instance, "/").status_code == 403, instance.port
     assert [owner.get("/").status_code for _ in range(4)] == [403] * 4  # round-robin: both instances
-    assert stack.peer_certificate("suspendme.localhost")  # still served over HTTPS: its page says why
+    assert deployment.peer_certificate("suspendme.localhost")  # still served over HTTPS: its page says why
 
 
-def _browser_clear_of_its_window_edge(stack: Stack, host: str, period: int = 3600) -> Browser:
+def _browser_clear_of_its_window_edge(deployment: Deployment, host: str, period: int = 3600) -> Browser:
     """A browser whose request-limit window does not end in the next minute. django-ratelimit ends each
     client's window at its own offset in the period (crc32 of the key, here the address): a count that ran
     across it would start again at 0. The instances' clocks cannot be stopped from here."""
     while True:
-        browser = stack.browser(host)
+        browser = deployment.browser(host)
         edge = zlib.crc32(browser.source.encode()) % period
         if (edge - int(time.time())) % period > 60:
             return browser
 
 
-def test_the_request_limit_is_one_count_across_both_instances(stack):
-    browser = _browser_clear_of_its_window_edge(stack, "localhost")
+def test_the_request_limit_is_one_count_across_both_instances(deployment):
+    browser = _browser_clear_of_its_window_edge(deployment, "localhost")
     tag = uuid.uuid4().hex[:8]
     statuses = [browser.get("/terms/", **{"X-Request-ID": f"rl-{tag}-{n}"}).status_code for n in range(25)]
     assert statuses == [200] * RATE_LIMIT + [429] * 5, statuses
-    first, second = stack.served_by({f"rl-{tag}-{n}" for n in range(RATE_LIMIT)})
+    first, second = deployment.served_by({f"rl-{tag}-{n}" for n in range(RATE_LIMIT)})
     assert len(first) >= 5 and len(second) >= 5, (first, second)
     spoofed = browser.get("/terms/", **{"X-Forwarded-For": "203.0.113.9"})
     assert spoofed.status_code == 429  # Caddy discards a client's own X-Forwarded-For
-    assert stack.browser("localhost").get("/terms/").status_code == 200  # another client is not counted
+    assert deployment.browser("localhost").get("/terms/").status_code == 200  # another client is not counted
 
 
-def test_health_through_caddy_and_one_instance_stopping(stack):
-    browser = stack.browser("localhost")
+def test_health_through_caddy_and_one_instance_stopping(deployment):
+    browser = deployment.browser("localhost")
     health = browser.get("/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
-    for log in stack.access_logs(lambda lines: False, timeout=0):  # Caddy's active checks, every 5 s
+    for log in deployment.access_logs(lambda lines: False, timeout=0):  # Caddy's active checks, every 5 s
         probes = [line for line in log if line["path"] == "/readyz" and line["user_agent"].startswith("Go-http")]
         assert probes and all(line["status"] == 200 for line in probes)
 
-    stack.instances[0].stop()
+    deployment.instances[0].stop()
     statuses = [browser.get("/terms/").status_code for _ in range(10)]
     assert statuses == [200] * 10, statuses
     # New workspaces still get their certificate: the ask goes through Caddy to the remaining instance.
-    late = sign_up(stack, "late")
+    late = sign_up(deployment, "late")
     assert late.get("/").status_code == 200
-    assert stack.peer_certificate("late.localhost")["subjectAltName"] == (("DNS", "late.localhost"),)
+    assert deployment.peer_certificate("late.localhost")["subjectAltName"] == (("DNS", "late.localhost"),)

@@ -6,32 +6,13 @@ committed database instead (`committed_db` removes what the test made), so reque
 and the test's own queries see the same committed rows.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connection
 from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 860}
-TIMEOUT_MS = 15_000
-# `make screenshots` (UPDATE_SCREENSHOTS=1) refreshes the ones docs/ shows; ordinary runs keep theirs
-# out of the work tree.
-SCREENSHOTS = Path(django_settings.BASE_DIR) / (
-    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else "test-artifacts/screenshots"
-)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS, VIEWPORT
 
 
 @pytest.fixture
@@ -62,8 +43,9 @@ def page(live_server_url):
     """A fresh headless Chromium page (no cookies) per test.
 
     Playwright's sync API keeps an asyncio loop marked as running in this thread, so Django refuses ORM
-    calls here while it is up (SynchronousOnlyOperation): the test makes them with `in_thread`. Chromium
-    is shut down before the live server stops and before the committed rows are cleaned up."""
+    calls here while it is up (SynchronousOnlyOperation): the test makes them with `in_thread`
+    (tests/support/browser.py). Chromium is shut down before the live server stops and before the
+    committed rows are cleaned up."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -78,30 +60,7 @@ def page(live_server_url):
             browser.close()
 
 
-def in_thread(function, *args, **kwargs):
-    """Run ORM code in a worker thread, on its own connection (public schema), closed afterwards."""
-
-    def run():
-        try:
-            connection.set_schema_to_public()
-            return function(*args, **kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(run).result()
-
-
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
-
-
-def log_in(page, origin: str, email: str, password: str) -> None:
-    """Log in through the workspace's login form and wait for the dashboard."""
-    page.goto(f"{origin}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{origin}/")

@@ -7,7 +7,7 @@ import stripe
 from django.contrib.auth.hashers import make_password
 
 from accounts import signup  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, in_thread, log_in
+from tests.support.browser import CHROMIUM, in_thread, log_in
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
@@ -17,7 +17,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from billing import fake_stripe_views  # noqa: E402
 from billing.models import BillingAccount, Plan  # noqa: E402
-from tests.conftest import PASSWORD  # noqa: E402
+from tests.support.workspaces import PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ client address per 15 minutes."""
 import pytest
 import requests
 
-from tests.e2e.conftest import in_thread
+from tests.support.browser import in_thread
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, in_thread
+from tests.support.browser import CHROMIUM, in_thread
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
@@ -19,8 +19,8 @@ from playwright.sync_api import expect  # noqa: E402
 from accounts import operator_otp  # noqa: E402
 from accounts.models import User  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tests.conftest import PASSWORD  # noqa: E402
 from tests.support.operators import totp_code  # noqa: E402
+from tests.support.workspaces import PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

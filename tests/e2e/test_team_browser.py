@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.core import mail
 
 from accounts import signup  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, VIEWPORT, in_thread, log_in
+from tests.support.browser import CHROMIUM, VIEWPORT, in_thread, log_in
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}", allow_module_level=True)
@@ -16,8 +16,8 @@ pytest.importorskip("playwright.sync_api", reason="browser tests need the playwr
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.conftest import PASSWORD  # noqa: E402
 from tests.support.queue import worker_thread_run  # noqa: E402
+from tests.support.workspaces import PASSWORD  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tenants.audit import TenantAction
-from tests.e2e.conftest import in_thread
+from tests.support.browser import in_thread
 
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 
@@ -24,8 +24,8 @@ from console.models import RestoreRequest  # noqa: E402
 from core.audit import audit_record
 from notifications.models import EmailLog  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
-from tests.conftest import PASSWORD, add_member  # noqa: E402
 from tests.support.operators import operator_create, totp_code  # noqa: E402
+from tests.support.workspaces import PASSWORD, add_member  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,5 @@
-"""Failover with real servers: PostgreSQL, Redis and gunicorn (2 workers) of our own, under load.
+"""Failover with real servers, under load: gunicorn (2 workers) on the session's PostgreSQL and Redis of our
+own (tests/support/stack.py).
 
 PostgreSQL stops (fast shutdown) for a few seconds and starts again: no answer is a 5xx other than 503,
 every 503 carries Retry-After, the same gunicorn processes serve 200s again within seconds, and every
@@ -11,24 +12,22 @@ script for a timeline table: `.venv/bin/python -m tests.failover.test_failover`.
 
 import itertools
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.failover.servers import PASSWORD, Client, Gunicorn, Postgres, Redis, manage, portal_env, signup_data
+from tests.support.servers import Gunicorn
+from tests.support.stack import PASSWORD, Client, Stack, signup_data
 
 pytestmark = pytest.mark.failover
 
-WORKSPACE = "acme"
-OWNER = "owner@acme.test"
+# Not "acme": the deploy suite signs that one up, and both may run on one stack.
+WORKSPACE = "steady"
+OWNER = "owner@steady.test"
 OUTAGE_SECONDS = 4
 RECOVERY_LIMIT_SECONDS = 5
 
@@ -43,34 +42,21 @@ class Result:
     subdomain: str = ""
 
 
-class Stack:
-    """PostgreSQL, Redis and gunicorn in one temporary directory; `close()` stops them all."""
+class Portal:
+    """The portal under gunicorn (2 workers) on the session's stack; `stop()` stops it."""
 
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="portal-failover-"))
-        self._cleanup = ExitStack()
-        self._cleanup.callback(shutil.rmtree, self.root, ignore_errors=True)
+    def __init__(self, stack: Stack):
+        self.postgres, self.redis = stack.postgres, stack.redis
+        self.gunicorn = Gunicorn(stack.root, stack.env(), workers=2)
         try:
-            self.postgres = Postgres(self.root)
-            self.redis = Redis(self.root)
-            self._cleanup.callback(self.postgres.cleanup)
-            self._cleanup.callback(self.redis.cleanup)
-            self.postgres.init()
-            self.postgres.start()
-            self.postgres.create_database("portal")
-            self.redis.start()
-            self.env = portal_env(self.postgres, self.redis)
-            manage(self.env, "bootstrap")
-            self.gunicorn = Gunicorn(self.root, self.env, workers=2)
-            self._cleanup.callback(self.gunicorn.cleanup)
             self.gunicorn.start()
         except BaseException:
-            self.close()
+            self.gunicorn.stop()
             raise
         self.base = f"http://127.0.0.1:{self.gunicorn.port}"
 
-    def close(self) -> None:
-        self._cleanup.close()
+    def stop(self) -> None:
+        self.gunicorn.stop()
 
     def processes(self) -> set[int]:
         return {self.gunicorn.process.pid, *self.gunicorn.worker_pids()}
@@ -79,8 +65,8 @@ class Stack:
         return Client(self.base, host)
 
 
-def log_in(stack: Stack, host: str = f"{WORKSPACE}.localhost") -> Client:
-    client = stack.client(host)
+def log_in(portal: Portal, host: str = f"{WORKSPACE}.localhost") -> Client:
+    client = portal.client(host)
     response = client.post_form("/login/", {"username": OWNER, "password": PASSWORD})
     assert response.status_code == 302, response.text[:500]
     return client
@@ -89,8 +75,8 @@ def log_in(stack: Stack, host: str = f"{WORKSPACE}.localhost") -> Client:
 class Load:
     """A few threads issuing requests continuously, each recording every answer."""
 
-    def __init__(self, stack: Stack):
-        self.stack = stack
+    def __init__(self, portal: Portal):
+        self.portal = portal
         self.results: list[Result] = []
         self.signups: dict[str, int | None] = {}  # subdomain posted -> the answer's status
         self._lock = threading.Lock()
@@ -98,12 +84,12 @@ class Load:
         self._numbers = itertools.count(1)
         self._tag = secrets.token_hex(3)
         self.started = time.monotonic()
-        dashboard = log_in(stack)
+        dashboard = log_in(portal)
         self._workers = [
             ("dashboard", dashboard, lambda c: c.get("/"), 200),
-            ("login page", stack.client(f"{WORKSPACE}.localhost"), lambda c: c.get("/login/"), 200),
-            ("landing", stack.client("localhost"), lambda c: c.get("/"), 200),
-            ("signup", stack.client("localhost"), self._signup, 302),
+            ("login page", portal.client(f"{WORKSPACE}.localhost"), lambda c: c.get("/login/"), 200),
+            ("landing", portal.client("localhost"), lambda c: c.get("/"), 200),
+            ("signup", portal.client("localhost"), self._signup, 302),
         ]
         self._threads = [threading.Thread(target=self._run, args=worker, daemon=True) for worker in self._workers]
 
@@ -174,17 +160,17 @@ class Outage:
     processes_after: set[int] = field(default_factory=set)
 
 
-def database_outage(stack: Stack, *, seconds: float = OUTAGE_SECONDS) -> Outage:
+def database_outage(portal: Portal, *, seconds: float = OUTAGE_SECONDS) -> Outage:
     """Load for 2 s, PostgreSQL down for `seconds`, up again; load until every kind of request succeeds
     again (or RECOVERY_LIMIT_SECONDS pass), then 1 s more."""
-    processes_before = stack.processes()
-    load = Load(stack).start()
+    processes_before = portal.processes()
+    load = Load(portal).start()
     try:
         time.sleep(2)
         down_at = load.now()
-        stack.postgres.stop("fast")
+        portal.postgres.stop("fast")
         time.sleep(seconds)
-        stack.postgres.start()
+        portal.postgres.start()
         up_at = load.now()
         kinds = [worker[0] for worker in load._workers]
         deadline = time.monotonic() + RECOVERY_LIMIT_SECONDS + 5
@@ -198,7 +184,7 @@ def database_outage(stack: Stack, *, seconds: float = OUTAGE_SECONDS) -> Outage:
         time.sleep(1)
     finally:
         load.stop()
-    return Outage(load, down_at, up_at, recovered, processes_before, stack.processes())
+    return Outage(load, down_at, up_at, recovered, processes_before, portal.processes())
 
 
 def timeline(outage: Outage) -> str:
@@ -224,10 +210,10 @@ def timeline(outage: Outage) -> str:
     return "\n".join(rows)
 
 
-def signups_all_or_nothing(stack: Stack, subdomains: dict[str, int | None]) -> Counter:
+def signups_all_or_nothing(portal: Portal, subdomains: dict[str, int | None]) -> Counter:
     """For each subdomain posted: no workspace at all, or the whole of it. Spares are untouched spares."""
     outcome = Counter()
-    with stack.postgres.connect() as db:
+    with portal.postgres.connect() as db:
         schemas = {row[0] for row in db.execute("SELECT nspname FROM pg_namespace")}
         for subdomain, status in subdomains.items():
             row = db.execute(
@@ -255,20 +241,21 @@ def signups_all_or_nothing(stack: Stack, subdomains: dict[str, int | None]) -> C
 
 
 @pytest.fixture(scope="module")
-def stack():
-    started = time.monotonic()
-    servers = Stack()
+def portal(stack):
+    """gunicorn on the session's stack, with the owner of WORKSPACE signed up."""
+    stack.up()
+    servers = Portal(stack)
     try:
         owner = servers.client("localhost").post_form("/signup/", {**signup_data(WORKSPACE), "email": OWNER})
         assert owner.status_code == 302, owner.text[:500]
-        print(f"\nservers up and bootstrapped in {time.monotonic() - started:.1f} s")
         yield servers
     finally:
-        servers.close()
+        servers.stop()
+        stack.up()  # for whatever runs next on the stack, should a test have left a server down
 
 
-def test_database_outage_answers_503_and_recovers(stack):
-    outage = database_outage(stack)
+def test_database_outage_answers_503_and_recovers(portal):
+    outage = database_outage(portal)
     results = outage.load.results
     print("\n" + timeline(outage))
     statuses = Counter(result.status for result in results)
@@ -283,19 +270,19 @@ def test_database_outage_answers_503_and_recovers(stack):
     assert set(outage.recovered) == expected, outage.recovered
     assert max(outage.recovered.values()) <= RECOVERY_LIMIT_SECONDS, outage.recovered
     assert outage.processes_after == outage.processes_before  # recovered without a restart
-    assert stack.client("localhost").get("/").status_code == 200
-    outcome = signups_all_or_nothing(stack, outage.load.signups)
+    assert portal.client("localhost").get("/").status_code == 200
+    outcome = signups_all_or_nothing(portal, outage.load.signups)
     print(f"answers: {dict(statuses)}; signups: {dict(outcome)}; recovered after: {outage.recovered}")
     assert outcome["complete"] > 0
 
 
-def test_redis_outage_keeps_pages_and_fails_login_closed(stack):
-    owner = log_in(stack)
-    processes = stack.processes()
-    stack.redis.stop()
+def test_redis_outage_keeps_pages_and_fails_login_closed(portal):
+    owner = log_in(portal)
+    processes = portal.processes()
+    portal.redis.stop()
     try:
         assert owner.get("/").status_code == 200  # the session from its table
-        workspace, public = stack.client(f"{WORKSPACE}.localhost"), stack.client("localhost")
+        workspace, public = portal.client(f"{WORKSPACE}.localhost"), portal.client("localhost")
         assert workspace.get("/login/").status_code == 200
         for path in ("/", "/terms/", "/signup/"):
             assert public.get(path).status_code == 200, path
@@ -308,21 +295,25 @@ def test_redis_outage_keeps_pages_and_fails_login_closed(stack):
         assert signup.status_code == 302  # signup limits fail open
         assert [public.get("/terms/").status_code for _ in range(20)] == [200] * 20  # global limit fails open
     finally:
-        stack.redis.start()
-    assert log_in(stack).get("/").status_code == 200
-    assert stack.processes() == processes
+        portal.redis.start()
+    assert log_in(portal).get("/").status_code == 200
+    assert portal.processes() == processes
 
 
 if __name__ == "__main__":
     started = time.monotonic()
-    servers = Stack()
+    stack = Stack()
     try:
-        servers.client("localhost").post_form("/signup/", {**signup_data(WORKSPACE), "email": OWNER})
-        result = database_outage(servers)
-        print(timeline(result))
-        print(f"recovered after (s): { {kind: round(s, 2) for kind, s in result.recovered.items()} }")
-        print(f"same gunicorn processes: {result.processes_after == result.processes_before}")
-        print(f"signups: {dict(signups_all_or_nothing(servers, result.load.signups))}")
-        print(f"total {time.monotonic() - started:.1f} s")
+        servers = Portal(stack)
+        try:
+            servers.client("localhost").post_form("/signup/", {**signup_data(WORKSPACE), "email": OWNER})
+            result = database_outage(servers)
+            print(timeline(result))
+            print(f"recovered after (s): { {kind: round(s, 2) for kind, s in result.recovered.items()} }")
+            print(f"same gunicorn processes: {result.processes_after == result.processes_before}")
+            print(f"signups: {dict(signups_all_or_nothing(servers, result.load.signups))}")
+            print(f"total {time.monotonic() - started:.1f} s")
+        finally:
+            servers.stop()
     finally:
-        servers.close()
+        stack.close()

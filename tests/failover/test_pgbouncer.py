@@ -8,24 +8,15 @@ Needs Debian's pgbouncer (`.ci/run` installs it); part of `make test-failover`."
 
 import shutil
 import subprocess
-import tempfile
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests.failover.servers import (
-    PASSWORD,
-    Client,
-    Gunicorn,
-    Postgres,
-    Redis,
-    manage,
-    portal_env,
-    signup_data,
-    wait_for_port,
-)
 from tests.support.ports import free_port
+from tests.support.servers import Gunicorn, Postgres, wait_for_port
+from tests.support.stack import PASSWORD, Client, signup_data
 
 pytestmark = [
     pytest.mark.failover,
@@ -67,40 +58,29 @@ class PgBouncer:
 
 
 @pytest.fixture
-def stack():
-    root = Path(tempfile.mkdtemp(prefix="portal-pgbouncer-"))
-    root.chmod(0o755)
-    postgres, redis = Postgres(root), Redis(root)
-    started = []
-    try:
-        postgres.init()
-        postgres.start()
-        started.append(postgres.cleanup)
-        postgres.create_database("portal")
-        redis.start()
-        started.append(redis.cleanup)
-        manage(portal_env(postgres, redis), "bootstrap")  # DDL straight to PostgreSQL
-        bouncer = PgBouncer(root, postgres, pool_size=2)
+def pooled(stack):
+    """gunicorn on the session's stack, through PgBouncer with a pool of two server connections; yields its
+    base URL. The stack's database was bootstrapped straight on PostgreSQL (DDL), as a deployment would."""
+    stack.up()
+    with ExitStack() as started:
+        bouncer = PgBouncer(stack.root, stack.postgres, pool_size=2)
+        started.callback(bouncer.stop)
         bouncer.start()
-        started.append(bouncer.stop)
-        env = portal_env(postgres, redis, CONN_MAX_AGE="0", SCHEMA_POOL_SIZE="3")
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{bouncer.port}/portal"
-        gunicorn = Gunicorn(root, env, workers=2)
+        env = stack.env(
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:{bouncer.port}/portal", CONN_MAX_AGE="0", SCHEMA_POOL_SIZE="3"
+        )
+        gunicorn = Gunicorn(stack.root, env, workers=2, name="gunicorn-pgbouncer")
+        started.callback(gunicorn.stop)
         gunicorn.start()
-        started.append(gunicorn.cleanup)
         yield f"http://127.0.0.1:{gunicorn.port}"
-    finally:
-        for stop in reversed(started):
-            stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
-def test_two_workspaces_through_session_pooling_never_see_each_other(stack):
+def test_two_workspaces_through_session_pooling_never_see_each_other(pooled):
     clients = {}
     for name in ("north", "south"):
-        public = Client(stack, "localhost")
+        public = Client(pooled, "localhost")
         assert public.post_form("/signup/", signup_data(name)).status_code == 302
-        client = Client(stack, f"{name}.localhost")
+        client = Client(pooled, f"{name}.localhost")
         assert client.post_form("/login/", {"username": f"owner@{name}.test", "password": PASSWORD}).status_code == 302
         clients[name] = client
 

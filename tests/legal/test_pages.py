@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import host_client
+from tests.support.clients import host_client
 
 pytestmark = pytest.mark.django_db
 

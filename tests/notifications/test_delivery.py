@@ -15,8 +15,8 @@ from notifications.audit import EmailAction
 from notifications.models import EmailLog, Suppression
 from notifications.services import email_queue
 from tenants.models import Tenant
-from tests.conftest import link_in, logged_in_client, workspace_client
-from tests.support.email import FlakyBackend
+from tests.support.clients import logged_in_client, workspace_client
+from tests.support.email import FlakyBackend, link_in
 from tests.support.queue import jobs_by_status, jobs_run
 
 pytestmark = pytest.mark.django_db

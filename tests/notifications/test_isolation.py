@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 from accounts.models import Invitation, User
 from notifications.models import EmailLog
 from notifications.services import email_queue
-from tests.conftest import logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
 from tests.support.queue import jobs_run
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core import mail
 
 from notifications.models import EmailLog, Suppression
 from notifications.services import email_queue
-from tests.conftest import host_client, workspace_client
+from tests.support.clients import host_client, workspace_client
 from tests.support.queue import jobs_run
 
 pytestmark = pytest.mark.django_db

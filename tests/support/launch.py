@@ -1,4 +1,4 @@
-"""A production-like configuration for launch_check tests (config/launch.py)."""
+"""A production-like configuration for launch_check tests (console/launch.py)."""
 
 from django.db import connection
 from djstripe.models import WebhookEndpoint

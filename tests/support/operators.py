@@ -7,7 +7,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.support.workspaces import PASSWORD
 
 
 def operator_create(email: str, password: str, **fields) -> tuple[User, TOTPDevice]:

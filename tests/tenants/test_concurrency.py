@@ -6,8 +6,9 @@ from django.db import connection, connections
 
 from tenants.models import Domain, Tenant
 from tenants.schemas import pool
-from tests.conftest import PASSWORD, host_client
+from tests.support.clients import host_client
 from tests.support.queue import jobs_by_status, worker_thread_run
+from tests.support.workspaces import PASSWORD
 
 
 def _workspace_schemas_on_disk() -> set[str]:

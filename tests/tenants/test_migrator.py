@@ -1,4 +1,4 @@
-"""migrate_workspaces (tenants/migrator.py) against Django's own executor, on real schemas.
+"""migrate_workspaces (tenants/schemas/migrator.py) against Django's own executor, on real schemas.
 
 New migrations for `accounts` (a column and an index, then a RunPython filling the column) come from a
 temporary copy of the app's migrations, through MIGRATION_MODULES. Schemas are clones of the template

@@ -6,7 +6,8 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from core.models import AuditEvent
 from tenants import services
-from tests.conftest import PASSWORD, host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
+from tests.support.workspaces import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing.models import Plan
 from tenants import routing, services
 from tenants.models import Domain, Tenant
-from tests.conftest import host_client, logged_in_client, workspace_client
+from tests.support.clients import host_client, logged_in_client, workspace_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,11 @@ def statements(client, path: str) -> list[str]:
         response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     return [query["sql"] for query in captured.captured_queries]
+
+
+def routing_statements(captured: CaptureQueriesContext) -> list[str]:
+    """The statements that looked a hostname up in the database (none when its route was cached)."""
+    return [q["sql"] for q in captured.captured_queries if "tenants_domain" in q["sql"] or "tenants_tenant" in q["sql"]]
 
 
 # Most statements a warm request may issue, SET search_path included.
@@ -54,7 +59,9 @@ def test_warm_pages_stay_within_their_statement_budget(make_workspace, settings,
 def test_a_queryset_update_of_a_workspace_is_seen_by_the_next_request(make_workspace):
     tenant = make_workspace("alpha")
     client = logged_in_client(tenant)
-    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get("/").status_code == 200
+    assert not routing_statements(warm), "the route must be cached, for the update to have to get past it"
     Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.SUSPENDED)
     assert client.get("/").status_code == 403
 
@@ -70,10 +77,12 @@ def test_plan_renames_show_at_once(make_workspace):
 
 
 def test_an_unknown_host_is_remembered_until_a_workspace_takes_it(make_workspace):
-    assert host_client("later.localhost").get("/login/").status_code == 404
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as cold:
         assert host_client("later.localhost").get("/login/").status_code == 404
-    assert not captured.captured_queries  # random hosts cost no query each
+    assert routing_statements(cold), "the first request must look the host up (the cache starts cold)"
+    with CaptureQueriesContext(connection) as warm:
+        assert host_client("later.localhost").get("/login/").status_code == 404
+    assert not warm.captured_queries  # remembered: random hosts cost no query each
     make_workspace("later", business_name="Later Ltd")
     assert "Later Ltd" in host_client("later.localhost").get("/login/").content.decode()
 
@@ -81,6 +90,9 @@ def test_an_unknown_host_is_remembered_until_a_workspace_takes_it(make_workspace
 def test_a_removed_domain_stops_answering(make_workspace):
     tenant = make_workspace("alpha")
     assert workspace_client(tenant).get("/login/").status_code == 200
+    with CaptureQueriesContext(connection) as warm:
+        assert workspace_client(tenant).get("/login/").status_code == 200
+    assert not routing_statements(warm), "the route must be cached, for the removal to have to get past it"
     Domain.objects.filter(tenant=tenant).delete()
     assert workspace_client(tenant).get("/login/").status_code == 404
 

@@ -8,8 +8,8 @@ import requests
 from django.core.cache import caches
 
 from tenants import routing, services
-from tests.conftest import PASSWORD
 from tests.support.servers import portal_processes
+from tests.support.workspaces import PASSWORD
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),

@@ -3,9 +3,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from billing.selectors import payment_required
 from core.models import AuditEvent
 from tenants import services
 from tenants.models import Tenant
+from tests.support.queue import jobs_run
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +28,6 @@ def test_suspend_and_activate_write_audit_events(make_workspace):
 
 
 def test_activating_after_the_trial_never_gives_the_workspace_away(make_workspace):
-    from billing.selectors import payment_required
-    from tests.support.queue import jobs_run
-
     a = make_workspace("alpha")
     Tenant.objects.filter(pk=a.pk).update(trial_ends_at=timezone.now() - timedelta(days=1), status="suspended")
     a.refresh_from_db()

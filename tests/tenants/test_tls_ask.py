@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tenants import services
 from tenants.models import Domain, Tenant
-from tests.conftest import host_client
+from tests.support.clients import host_client
 
 pytestmark = pytest.mark.django_db
 

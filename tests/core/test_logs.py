@@ -3,12 +3,17 @@ user id; every line of a request carries its context and no other request's; no 
 token ever appears."""
 
 import io
+import itertools
 import json
 import logging
+from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import PASSWORD, host_client, logged_in_client, workspace_client
+from core import logs
+from tests.support.clients import host_client, logged_in_client, workspace_client
+from tests.support.queue import jobs_run
+from tests.support.workspaces import PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +21,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def log_lines():
     """The JSON lines the production formatter writes, captured from the root logger."""
-    from core.logs import formatter
-
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter(json=True))
+    handler.setFormatter(logs.formatter(json=True))
     root = logging.getLogger()
     previous_level = root.level
     root.addHandler(handler)
@@ -39,7 +42,15 @@ def requests_of(lines: list[dict]) -> list[dict]:
     return [line for line in lines if line.get("event") == "request"]
 
 
-def test_each_request_logs_its_id_workspace_user_and_outcome(make_workspace, log_lines):
+@pytest.fixture
+def request_clock(monkeypatch):
+    """The request log's clock, controlled: it moves on 250 ms each time it is read, so every request lasts
+    exactly 250 ms (read once when the request comes in and once when its line is written)."""
+    readings = itertools.count(start=1000.0, step=0.25)
+    monkeypatch.setattr(logs, "time", SimpleNamespace(perf_counter=lambda: next(readings)))
+
+
+def test_each_request_logs_its_id_workspace_user_and_outcome(make_workspace, log_lines, request_clock):
     tenant = make_workspace("acme")
     client = logged_in_client(tenant)
     response = client.get("/", HTTP_X_REQUEST_ID="caddy-req-0001")
@@ -50,7 +61,7 @@ def test_each_request_logs_its_id_workspace_user_and_outcome(make_workspace, log
     assert dashboard["request_id"] == "caddy-req-0001"
     assert dashboard["workspace"] == "acme" and isinstance(dashboard["user_id"], int)
     assert (dashboard["method"], dashboard["path"], dashboard["status"]) == ("GET", "/", 200)
-    assert dashboard["level"] == "info" and dashboard["duration_ms"] >= 0 and dashboard["timestamp"]
+    assert dashboard["level"] == "info" and dashboard["duration_ms"] == 250.0 and dashboard["timestamp"]
     assert "user_id" not in login_page and login_page["workspace"] == "acme"
     assert login_page["request_id"] == anonymous["X-Request-ID"] != "not a valid id!"
 
@@ -103,9 +114,6 @@ def test_significant_events_are_lines_of_their_own_naming_people_by_id(make_work
 
 
 def test_a_job_logs_with_the_id_of_the_request_that_queued_it(log_lines, django_capture_on_commit_callbacks):
-    from tests.support.queue import jobs_run
-    from tests.tenants.test_signup import signup_data
-
     with django_capture_on_commit_callbacks(execute=True):
         response = host_client("localhost").post("/signup/", signup_data(), HTTP_X_REQUEST_ID="signup-request-77")
     assert response.status_code == 302

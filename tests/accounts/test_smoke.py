@@ -1,4 +1,4 @@
-from tests.conftest import logged_in_client
+from tests.support.clients import logged_in_client
 
 
 def test_workspace_dashboard(make_workspace):

@@ -1,6 +1,6 @@
 """Backups in an S3 bucket: moto's S3 server on loopback (real HTTP, as to AWS or MinIO), STORAGES["backups"]
 an S3Storage of django-storages pointed at it. What landed in the bucket is read with boto3, not with our
-code. Like tests/tenants/test_backups.py these tests commit (committed_db) and clean up after themselves."""
+code. Like tests/console/test_backups.py these tests commit (committed_db) and clean up after themselves."""
 
 import hashlib
 import io
@@ -24,9 +24,9 @@ from moto.server import ThreadedMotoServer
 from billing.models import BillingAccount
 from console import backups
 from legal.services import acceptance_record_current
-from tests.conftest import add_member
 from tests.support.backups import scratch_schemas, workspace_change, workspace_state
 from tests.support.ports import free_port
+from tests.support.workspaces import add_member
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "portal-test"  # the storage's `location`: every key of ours starts with it

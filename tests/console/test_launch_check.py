@@ -1,4 +1,4 @@
-"""`manage.py launch_check` (config/launch.py): the seed's launch checklist against this deployment. In the
+"""`manage.py launch_check` (console/launch.py): the seed's launch checklist against this deployment. In the
 test configuration it warns about what a test setup lacks and fails on nothing; a broken item fails the run
 with exit code 1; runs are shown in the admin. A production-like deployment: test_launch_check_production.py."""
 

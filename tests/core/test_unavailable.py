@@ -12,7 +12,7 @@ from django.db import OperationalError
 from core.errors import server_error
 from tenants import routing
 from tenants.models import Tenant
-from tests.conftest import host_client
+from tests.support.clients import host_client
 
 
 def assert_unavailable(response):

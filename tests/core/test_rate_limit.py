@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import host_client
+from tests.support.clients import host_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 

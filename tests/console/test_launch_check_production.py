@@ -6,10 +6,10 @@ from django.db import connection
 
 from console import backups, launch
 from tenants.models import Domain
-from tests.conftest import add_member
 from tests.support.backups import flip_byte_in, scratch_schemas
 from tests.support.launch import PRODUCTION_HOST, production_like, resolve_to_proxy
 from tests.support.sentry import EnvelopeServer
+from tests.support.workspaces import add_member
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Backups and restore (tenants/backups.py) against the real database. A backup reads in a repeatable-read
+"""Backups and restore (console/backups/) against the real database. A backup reads in a repeatable-read
 transaction of its own and pg_dump runs outside the test's transaction, so these tests commit
 (committed_db) and clean up after themselves."""
 
@@ -28,7 +28,6 @@ from core.models import ActorKind, AuditEvent
 from legal.services import acceptance_record_current
 from notifications.models import Notice
 from tenants.models import Domain, Tenant
-from tests.conftest import add_member, host_client, logged_in_client
 from tests.support.backups import (
     flip_byte_in,
     public_rows,
@@ -37,6 +36,8 @@ from tests.support.backups import (
     workspace_change,
     workspace_state,
 )
+from tests.support.clients import host_client, logged_in_client
+from tests.support.workspaces import add_member
 
 
 @pytest.fixture

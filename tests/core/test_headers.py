@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 
 from accounts.models import User
 from tenants import services
-from tests.conftest import PASSWORD, add_member, logged_in_client
+from tests.support.clients import logged_in_client
+from tests.support.workspaces import PASSWORD, add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.core.exceptions import MiddlewareNotUsed
 from accounts import services as accounts_services
 from core.queue import defer
 from core.sentry import SentryScopeMiddleware, release_detect, sentry_init, sentry_user_id
-from tests.conftest import PASSWORD, logged_in_client, workspace_client
+from tests.support.clients import logged_in_client, workspace_client
 from tests.support.queue import jobs_run
 from tests.support.sentry import EnvelopeServer, SentryWsgiClientHandler
+from tests.support.workspaces import PASSWORD
 
 QUERY_TOKEN = "Qx7-query_TOKEN.0123456789"
 

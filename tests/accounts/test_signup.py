@@ -9,23 +9,11 @@ from core.models import AuditEvent
 from legal.models import LegalAcceptance
 from notifications.models import EmailLog
 from tenants.models import Domain, Tenant
-from tests.conftest import PASSWORD, host_client
+from tests.support.clients import host_client
 from tests.support.queue import jobs_run, outbox
+from tests.support.workspaces import PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
-
-
-def signup_data(**overrides) -> dict:
-    data = {
-        "business_name": "Acme Bakery",
-        "subdomain": "acme",
-        "full_name": "Ada Baker",
-        "email": "ada@acme.test",
-        "password": PASSWORD,
-        "accept_terms": "on",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def post_signup(public_client, **overrides):

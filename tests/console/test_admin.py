@@ -7,7 +7,8 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from core.models import AuditEvent
 from tenants.models import Tenant
-from tests.conftest import PASSWORD, host_client
+from tests.support.clients import host_client
+from tests.support.workspaces import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

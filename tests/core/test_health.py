@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import host_client
+from tests.support.clients import host_client
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import runpy
 import pytest
 from django.conf import settings as django_settings
 
-from tests.conftest import PASSWORD, host_client, logged_in_client
+from tests.support.clients import host_client, logged_in_client
 from tests.support.ports import free_port as closed_port
+from tests.support.workspaces import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, host_client
+from tests.support.clients import host_client
 from tests.support.operators import operator_create, operator_login
+from tests.support.workspaces import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock_still")]
 

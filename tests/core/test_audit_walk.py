@@ -46,7 +46,8 @@ from notifications.audit import EmailAction
 from tenants import services as tenants
 from tenants.audit import TenantAction
 from tenants.models import Tenant
-from tests.conftest import PASSWORD, add_member, host_client
+from tests.support.clients import host_client
+from tests.support.workspaces import PASSWORD, add_member
 
 ROOT = Path(__file__).resolve().parents[2]
 IP = "203.0.113.9"
