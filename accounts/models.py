@@ -3,9 +3,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from core.db import connection
 
 
 class UserManager(BaseUserManager):

@@ -9,9 +9,10 @@ one needs no migration (Zulip stores integers; Sentry keeps a registry, as here)
 import logging
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import models
 from django_tenants.utils import get_public_schema_name
 
+from core.db import connection
 from core.models import ActorKind, AuditEvent
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,10 @@ import time
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.http import JsonResponse
+
+from core.db import connection
 
 # A queue worker beats every few seconds (procrastinate: 10 s); older than this, it is stalled or gone.
 WORKER_HEARTBEAT_MAX_AGE = 120

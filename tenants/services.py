@@ -9,10 +9,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import ActorKind, audit_record
+from core.db import connection
 from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants import signals

@@ -12,12 +12,13 @@ from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 
 from console.audit import ConsoleAction
 from console.backups import dumps, manifests, postgres
 from console.backups.storage import BackupError
 from core.audit import audit_record
+from core.db import connection
 from tenants.models import Domain, Tenant
 from tenants.schemas import clone
 from tenants.subdomains import subdomain_normalize, subdomain_validate

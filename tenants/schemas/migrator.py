@@ -33,12 +33,14 @@ import psycopg
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ModelState
 from django.db.models.signals import post_migrate, pre_migrate
 from django_tenants.utils import get_public_schema_name
+
+from core.db import connection
 
 MIGRATE_LOCK = 7_301_003  # advisory lock key (tenants/pool.py holds the others)
 FINGERPRINT_BATCH = 500  # schemas per catalog query
