@@ -71,7 +71,7 @@ def _timed(check) -> dict:
     started = time.perf_counter()
     try:
         detail = check()
-        result = {"ok": True}
+        result: dict[str, object] = {"ok": True}
     except Exception as error:  # a failed check is an answer, not a 500
         detail = error_text(error).strip()[:200]
         result = {"ok": False}
@@ -147,7 +147,7 @@ def migrations_pending(*, schema: str | None = None) -> list[tuple[str, str]]:
 
 def migrations_on_disk() -> set[tuple[str, str]]:
     """(app label, migration name) of every migration file of the installed apps, from file names only."""
-    on_disk = set()
+    on_disk: set[tuple[str, str]] = set()
     for app_config in apps.get_app_configs():
         module_name, _ = MigrationLoader.migrations_module(app_config.label)
         spec = importlib.util.find_spec(module_name) if module_name else None
