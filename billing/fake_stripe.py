@@ -283,11 +283,11 @@ class FakeStripeAPI:
             }
             return 200, self.put(session)
         if method == "POST" and path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
-            session = self.objects.get(path.split("/")[4])
-            if session is None:
+            expiring = self.objects.get(path.split("/")[4])
+            if expiring is None:
                 return _error(404, "No such checkout session", "resource_missing")
-            session["status"] = "expired"
-            return 200, session
+            expiring["status"] = "expired"
+            return 200, expiring
         if (method, path) == ("POST", "/v1/billing_portal/sessions"):
             session = {
                 "id": f"bps_test{n}",
