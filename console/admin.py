@@ -72,7 +72,7 @@ class DomainInline(admin.TabularInline):
 class BillingAccountInline(admin.StackedInline):
     model = BillingAccount
     can_delete = False
-    fields = [
+    fields = (
         "stripe_customer_id",
         "stripe_mirror",
         "stripe_subscription_id",
@@ -82,7 +82,7 @@ class BillingAccountInline(admin.StackedInline):
         "cancel_at_period_end",
         "payment_failed_at",
         "comped",
-    ]
+    )
     readonly_fields = fields
     verbose_name_plural = "Billing"
 
@@ -180,7 +180,7 @@ class TenantAdmin(admin.ModelAdmin):
     # The page adds usage, invoices, backups and restores, emails and the audit trail (_workspace_panels).
     change_form_template = "admin/tenants/tenant/change_form.html"
     # Read-only: every change goes through a service (the actions above) so that it is audited.
-    readonly_fields = fields = [
+    fields = readonly_fields = (
         "business_name",
         "subdomain",
         "schema_name",
@@ -194,7 +194,7 @@ class TenantAdmin(admin.ModelAdmin):
         "created_at",
         "closed_at",
         "updated_at",
-    ]
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).workspaces()
@@ -544,7 +544,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
     search_fields = ["tenant__subdomain", "as_subdomain", "backup", "requested_by"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "tenant",
         "backup",
         "mode",
@@ -556,7 +556,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
         "created_at",
         "started_at",
         "finished_at",
-    ]
+    )
     readonly_fields = fields
     change_form_template = "admin/console/restorerequest/change_form.html"
     REFRESH_SECONDS = 2
@@ -590,7 +590,7 @@ class LaunchCheckRunAdmin(ReadOnlyAdmin):
 
     list_display = ["ran_at", "environment", "passed", "warned", "failed", "failing_items"]
     list_filter = ["environment"]
-    fields = ["ran_at", "environment", "passed", "warned", "failed", "items"]
+    fields = ("ran_at", "environment", "passed", "warned", "failed", "items")
     readonly_fields = fields
 
     @admin.display(description="Not passing")
