@@ -70,7 +70,7 @@ def _unfinished() -> str:
 
 
 def _resolve(hostname: str) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(hostname, 443, proto=socket.IPPROTO_TCP)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(hostname, 443, proto=socket.IPPROTO_TCP)})
 
 
 def database_check() -> Check:
