@@ -1,5 +1,6 @@
 import csv
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -135,8 +136,9 @@ class RestoreConfirmForm(forms.Form):
             raise forms.ValidationError(f"Type {self.subdomain} exactly to confirm.")
         return typed
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("mode") == self.COPY and not cleaned.get("as_subdomain"):
             self.add_error("as_subdomain", "Choose the subdomain of the new workspace.")
         if cleaned.get("mode") == self.IN_PLACE:
@@ -197,7 +199,7 @@ class TenantAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).workspaces()
+        return super().get_queryset(request).workspaces()  # type: ignore[attr-defined]  # a TenantQuerySet
 
     def get_changelist(self, request, **kwargs):
         return TenantChangeList
@@ -235,7 +237,7 @@ class TenantAdmin(admin.ModelAdmin):
             )
 
         try:
-            stored = backups.workspace_backup_list(subdomain=tenant.subdomain)
+            stored = backups.workspace_backup_list(subdomain=tenant.workspace_subdomain)
             backups_error = ""
         except Exception as error:  # the page stays usable when the backups storage is not
             logger.exception("could not list the backups of %s", tenant.subdomain)
@@ -303,14 +305,14 @@ class TenantAdmin(admin.ModelAdmin):
         )
         name = (data or request.GET).get("backup", "")
         try:
-            listed = backups.workspace_backup_list(subdomain=tenant.subdomain)
+            listed = backups.workspace_backup_list(subdomain=tenant.workspace_subdomain)
         except backups.BackupError as error:  # the storage is down: say so, not a 500
             self.message_user(request, f"The backups could not be listed: {error}", messages.ERROR)
             return self._back_to(tenant, "#backups")
         backup = next((b for b in listed if b.name == name), None)
         if backup is None:
             raise Http404("No such backup of this workspace.")
-        form = RestoreConfirmForm(data, subdomain=tenant.subdomain, initial={"backup": name, "mode": mode})
+        form = RestoreConfirmForm(data, subdomain=tenant.workspace_subdomain, initial={"backup": name, "mode": mode})
         if data is not None and form.is_valid():
             try:
                 queued = restores.restore_request_create(

@@ -7,8 +7,8 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -24,6 +24,8 @@ from tenants.schemas import clone
 from tenants.subdomains import subdomain_normalize, subdomain_validate
 
 logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 def _load_schema(folder: Path, manifest: dict, *, target: str) -> dict[str, int]:
@@ -101,8 +103,9 @@ def _objects(rows: list[dict]) -> list[models.Model]:
     return [item.object for item in serializers.deserialize("python", rows, ignorenonexistent=True)]
 
 
-def _rows_of(public: dict, label: str, *, tenant_id: int) -> list[models.Model]:
+def _rows_of(public: dict, model: type[ModelT], *, tenant_id: int) -> list[ModelT]:
     """The backup's rows of one model, each checked to belong to the workspace the backup is of."""
+    label = model._meta.label_lower
     rows = public.get(label, [])
     if not isinstance(rows, list):
         raise BackupError(f"the backup's {label} rows are not a list")
@@ -115,25 +118,30 @@ def _rows_of(public: dict, label: str, *, tenant_id: int) -> list[models.Model]:
         TypeError,
     ) as error:
         raise BackupError(f"the backup's {label} rows cannot be read: {error}") from None
-    model = apps.get_model(label)
-    attname = model._meta.get_field("id" if model is Tenant else dumps.tenant_field(model)).attname
-    if any(not isinstance(row, model) or getattr(row, attname) != tenant_id for row in objects):
+    attname = _workspace_attname(model)
+    checked = [row for row in objects if isinstance(row, model) and getattr(row, attname) == tenant_id]
+    if len(checked) != len(objects):
         raise BackupError(f"the backup's {label} rows include rows of another workspace")
-    return objects
+    return checked
+
+
+def _workspace_attname(model: type[models.Model]) -> str:
+    """The attribute holding the id of a row's workspace: its foreign key's column, the id of a Tenant."""
+    name = "id" if model is Tenant else dumps.tenant_field(model)
+    return next(field.attname for field in model._meta.concrete_fields if field.name == name)
 
 
 def _replace_public_rows(tenant: Tenant, public: dict) -> None:
     """The workspace's public rows become the backup's (same primary keys); history is only added to. Its
     domains stay as they are: they are routing, not data, and a restore never changes its address."""
-    (saved_tenant,) = _rows_of(public, "tenants.tenant", tenant_id=tenant.pk)
+    (saved_tenant,) = _rows_of(public, Tenant, tenant_id=tenant.pk)
     saved_tenant.schema_name, saved_tenant.subdomain = (
         tenant.schema_name,
         tenant.subdomain,
     )
     models.Model.save_base(saved_tenant, raw=True)
     for model in dumps.tenant_models():
-        label = model._meta.label_lower
-        rows = _rows_of(public, label, tenant_id=tenant.pk)
+        rows = _rows_of(public, model, tenant_id=tenant.pk)
         if model not in dumps.HISTORY:
             model._default_manager.filter(**{dumps.tenant_field(model): tenant}).delete()
         model._default_manager.bulk_create(rows, ignore_conflicts=model in dumps.HISTORY)
@@ -141,7 +149,7 @@ def _replace_public_rows(tenant: Tenant, public: dict) -> None:
 
 def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_name: str) -> Tenant:
     """A new workspace with the backup's public rows (new primary keys), its own host, and no Stripe rows."""
-    (copy,) = _rows_of(public, "tenants.tenant", tenant_id=source_id)
+    (copy,) = _rows_of(public, Tenant, tenant_id=source_id)
     copy.pk, copy.schema_name, copy.subdomain = None, schema_name, subdomain
     # A copy is kept until an operator closes it: never purged because its original was closed.
     copy.kind, copy.closed_at = Tenant.Kind.WORKSPACE, None
@@ -150,11 +158,11 @@ def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_na
     for model in dumps.tenant_models():
         if model in dumps.STRIPE_BOUND:
             continue
-        field = model._meta.get_field(dumps.tenant_field(model))
-        rows = _rows_of(public, model._meta.label_lower, tenant_id=source_id)
+        attname = _workspace_attname(model)
+        rows = _rows_of(public, model, tenant_id=source_id)
         for row in rows:
             row.pk = None
-            setattr(row, field.attname, copy.pk)
+            setattr(row, attname, copy.pk)
         model._default_manager.bulk_create(rows)
     return copy
 
