@@ -167,6 +167,27 @@ def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_na
     return copy
 
 
+def _workspace_of(manifest: dict, *, schema_name: str, tenant_id: int) -> Tenant:
+    """The workspace a backup restores into in place: still there, under the address it had."""
+    tenant = Tenant.objects.workspaces().filter(pk=tenant_id, schema_name=schema_name).first()
+    if tenant is None or tenant.subdomain != manifest.get("subdomain"):
+        raise BackupError(
+            f"workspace {manifest.get('subdomain')} ({schema_name}) no longer exists under that address: "
+            "restore it --as"
+        )
+    return tenant
+
+
+def _subdomain_checked(subdomain: str) -> str:
+    """The subdomain of a restore --as, normalised and validated as signup would."""
+    subdomain = subdomain_normalize(subdomain)
+    try:
+        subdomain_validate(subdomain)
+    except ValidationError as error:
+        raise BackupError(f"{subdomain}: {' '.join(error.messages)}") from None
+    return subdomain
+
+
 def workspace_restore(
     *,
     backup: str | Path,
@@ -194,18 +215,9 @@ def workspace_restore(
         if of_tenant_id is not None and source_id != of_tenant_id:
             raise BackupError(f"{backup} is not a backup of this workspace (it is of {manifest.get('subdomain')!r})")
         if as_subdomain is None:
-            tenant = Tenant.objects.workspaces().filter(pk=source_id, schema_name=source).first()
-            if tenant is None or tenant.subdomain != manifest.get("subdomain"):
-                raise BackupError(
-                    f"workspace {manifest.get('subdomain')} ({source}) no longer exists under that address: "
-                    "restore it --as"
-                )
+            tenant = _workspace_of(manifest, schema_name=source, tenant_id=source_id)
         else:
-            as_subdomain = subdomain_normalize(as_subdomain)
-            try:
-                subdomain_validate(as_subdomain)
-            except ValidationError as error:
-                raise BackupError(f"{as_subdomain}: {' '.join(error.messages)}") from None
+            as_subdomain = _subdomain_checked(as_subdomain)
 
         # Cached routes need no forgetting here: saving the Tenant row (in place) or creating the Tenant and its
         # Domain (--as) forgets them, through the signals of tenants/routing.py, now and again at the commit.
