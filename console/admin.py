@@ -199,7 +199,8 @@ class TenantAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).workspaces()  # type: ignore[attr-defined]  # a TenantQuerySet
+        queryset = super().get_queryset(request)
+        return queryset.workspaces()  # type: ignore[attr-defined]  # stubs: a QuerySet; here a TenantQuerySet
 
     def get_changelist(self, request, **kwargs):
         return TenantChangeList
