@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
@@ -30,15 +32,20 @@ class EmailAuthenticationForm(AuthenticationForm):
 class WorkspacePasswordResetForm(PasswordResetForm):
     """Django's reset form; the worker finds the account and sends our email with a workspace-bound token."""
 
-    def save(self, request=None, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:  # the view's email options do not apply to ours
         services.password_reset_request(email=self.cleaned_data["email"])
 
 
-class PasswordPairMixin:
-    """Two password fields checked against each other and Django's validators."""
+class PasswordPairMixin(forms.Form):
+    """Two password fields checked against each other and Django's validators, for the user that
+    `password_user()` describes."""
 
-    def clean(self):
-        cleaned = super().clean()
+    def password_user(self) -> User:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords do not match.")
@@ -160,8 +167,9 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         return self.cleaned_data["email"].lower()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         password = cleaned.get("password")
         if password:
             probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))

@@ -7,9 +7,10 @@ was made; logging in changes that, so the token works once.
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import User
+from core.db import connection
 
 SALT = "accounts.signup-handoff"
 

@@ -1,14 +1,17 @@
 import hashlib
 from datetime import timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.db import connection
 
-class UserManager(BaseUserManager):
+
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
@@ -36,7 +39,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
 
-    ROLE_RANK = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+    ROLE_RANK: ClassVar[dict[str, int]] = {Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
     email = models.EmailField("email address", unique=True)  # stored lower-case
     full_name = models.CharField(max_length=150, blank=True)
@@ -51,7 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -74,7 +77,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         for fallback_secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_auth_hash(fallback_secret)
 
-    def _session_auth_hash(self, secret: str) -> str:
+    def _session_auth_hash(self, secret: str | bytes) -> str:
         return salted_hmac(
             "accounts.User.session", f"{self.password}:{self.session_version}", secret=secret, algorithm="sha256"
         ).hexdigest()

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django_ratelimit.core import get_usage
 
+from core.db import connection
 from core.errors import CACHE_UNAVAILABLE_ERRORS
 from core.http import client_key
 

@@ -1,5 +1,6 @@
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.db import connection
+
+from core.db import connection
 
 
 class WorkspacePasswordResetTokenGenerator(PasswordResetTokenGenerator):

@@ -298,8 +298,8 @@ def member_role(request, pk):
 
 def invitation_accept(request, token):
     invitation = services.invitation_for_token(token)
-    status = invitation.status if invitation else "invalid"
-    if status != Invitation.Status.PENDING:
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        status = invitation.status if invitation else "invalid"
         return render(
             request, "accounts/invitation_unusable.html", {"status": status}, status=404 if status == "invalid" else 410
         )
@@ -377,7 +377,7 @@ def signup(request):
             _signup_count(request)
             token = handoff_token_make(tenant=tenant, email=data["email"])
             path = reverse("accounts:handoff", urlconf="config.urls_tenant")
-            return redirect(workspace_url(tenant.subdomain, f"{path}?token={token}"))
+            return redirect(workspace_url(tenant.workspace_subdomain, f"{path}?token={token}"))
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -74,7 +74,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     list_display = ["created", "event_type", "valid", "processed", "exception", "remote_ip"]
     list_filter = ["valid", "processed"]
-    fields = ["created", "valid", "processed", "remote_ip", "exception", "traceback", "body", "headers"]
+    fields = ("created", "valid", "processed", "remote_ip", "exception", "traceback", "body", "headers")
     readonly_fields = fields
 
     @admin.display(description="Event type")
@@ -85,5 +85,5 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "livemode", "status", "api_version", "djstripe_uuid"]
-    fields = ["url", "livemode", "status", "api_version", "enabled_events", "djstripe_uuid"]  # never the secret
+    fields = ("url", "livemode", "status", "api_version", "enabled_events", "djstripe_uuid")  # never the secret
     readonly_fields = fields

@@ -283,11 +283,7 @@ class FakeStripeAPI:
             }
             return 200, self.put(session)
         if method == "POST" and path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
-            session = self.objects.get(path.split("/")[4])
-            if session is None:
-                return _error(404, "No such checkout session", "resource_missing")
-            session["status"] = "expired"
-            return 200, session
+            return self._checkout_session_expire(path.split("/")[4])
         if (method, path) == ("POST", "/v1/billing_portal/sessions"):
             session = {
                 "id": f"bps_test{n}",
@@ -319,17 +315,28 @@ class FakeStripeAPI:
             preview = self.objects.get(f"preview:{params.get('customer')}") or self._preview(params.get("subscription"))
             return (200, preview) if preview else _error(404, "No upcoming invoice", "invoice_upcoming_none")
         if method in ("POST", "DELETE") and path.startswith("/v1/subscriptions/"):
-            sub = self.objects.get(path.removeprefix("/v1/subscriptions/"))
-            if sub is None:
-                return _error(404, "No such subscription", "resource_missing")
-            if method == "DELETE":
-                sub["status"] = "canceled"
-            elif "cancel_at_period_end" in params:
-                sub["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
-            return 200, sub
+            return self._subscription_change(method, path.removeprefix("/v1/subscriptions/"), params)
         if method == "GET":
             return self._get(path, params)
         return _error(404, f"Unrecognized request URL ({method} {path})")
+
+    def _checkout_session_expire(self, session_id: str) -> tuple[int, dict]:
+        session = self.objects.get(session_id)
+        if session is None:
+            return _error(404, "No such checkout session", "resource_missing")
+        session["status"] = "expired"
+        return 200, session
+
+    def _subscription_change(self, method: str, subscription_id: str, params: dict) -> tuple[int, dict]:
+        """DELETE cancels the subscription now; a POST may set cancel_at_period_end."""
+        sub = self.objects.get(subscription_id)
+        if sub is None:
+            return _error(404, "No such subscription", "resource_missing")
+        if method == "DELETE":
+            sub["status"] = "canceled"
+        elif "cancel_at_period_end" in params:
+            sub["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
+        return 200, sub
 
     def _preview(self, subscription_id: str | None) -> dict | None:
         """The next invoice of a renewing subscription: its price, at the end of the current period."""

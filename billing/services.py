@@ -60,7 +60,8 @@ def _ts(value: int | None) -> datetime | None:
 def current_subscription(subscriptions: list[dict]) -> dict | None:
     """The one a workspace follows: the newest live subscription, else the newest of any status."""
     live = [sub for sub in subscriptions if sub.get("status") in LIVE]
-    return (live or subscriptions or [None])[0]
+    candidates = live or subscriptions
+    return candidates[0] if candidates else None
 
 
 def _subscription_record(account: BillingAccount, subscriptions: list[dict]) -> dict | None:
@@ -159,7 +160,7 @@ def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> dict:
         # A price no plan maps to (made in Stripe's dashboard, or a plan's price id changed): keep the plan
         # and tell operators, rather than guess what it buys.
         logger.error("subscription %s of %s has price %s, which no plan maps to", subscription["id"], locked, price_id)
-    changes = {}
+    changes: dict[str, dict[str, str | None]] = {}
     if plan is not None and locked.plan != plan.slug:
         changes["plan"] = {"from": locked.plan, "to": plan.slug}
         locked.plan = plan.slug
@@ -173,7 +174,7 @@ def _plan_and_trial_follow(locked: Tenant, subscription: dict) -> dict:
     return changes
 
 
-ACTIONS = {
+ACTIONS: dict[str, BillingAction] = {
     Tenant.Status.PAST_DUE: BillingAction.BILLING_PAYMENT_FAILED,
     Tenant.Status.SUSPENDED: BillingAction.BILLING_SUSPENDED_UNPAID,
     Tenant.Status.CANCELLED: BillingAction.BILLING_SUBSCRIPTION_CANCELLED,
@@ -259,6 +260,8 @@ def invoice_event_apply(*, tenant: Tenant, kind: str, invoice: dict, event_creat
     """invoice.*: read the invoice and the subscriptions back from Stripe, record them, tell the billing
     contact (once per invoice, or per failed attempt), then recompute."""
     account = account_for(tenant)
+    if not account.stripe_customer_id:  # the webhook found this workspace by the invoice's customer
+        raise ValueError(f"{tenant} has no Stripe customer: an invoice event cannot be applied")
     data = stripe_api.invoice_get(invoice["id"])
     subscriptions = stripe_api.subscriptions_of(account.stripe_customer_id)
     with transaction.atomic():
@@ -313,7 +316,7 @@ def grace_enforce_all(*, now: datetime | None = None) -> list[str]:
         with transaction.atomic():
             locked = _locked_account(account.tenant)
             if billing_status_recompute(account=locked, now=now, actor="system").startswith("suspended"):
-                suspended.append(locked.tenant.subdomain)
+                suspended.append(locked.tenant.workspace_subdomain)
     return suspended
 
 

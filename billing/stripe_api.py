@@ -104,7 +104,7 @@ def checkout_session_create(
         if (session.get("metadata") or {}).get("attempt") != attempt:
             _call(stripe.checkout.Session.expire, session=session["id"])
     metadata = {"tenant_id": str(tenant.pk), "plan": plan.slug, "djstripe_subscriber": str(tenant.pk)}
-    subscription_data = {"metadata": metadata}
+    subscription_data: dict[str, object] = {"metadata": metadata}
     metadata = {**metadata, "attempt": attempt}
     trial_end = tenant.trial_ends_at if tenant.status == tenant.Status.TRIALING else None
     if trial_end and trial_end - timezone.now() >= CHECKOUT_TRIAL_MINIMUM:
@@ -186,7 +186,8 @@ def invoice_preview(*, customer_id: str, subscription_id: str) -> dict | None:
     """The subscription's next invoice as Stripe will issue it (proration, discounts and tax included), or
     None when there is none."""
     try:
-        return stripe.Invoice.create_preview(**_client_options(), customer=customer_id, subscription=subscription_id)
+        preview = stripe.Invoice.create_preview(**_client_options(), customer=customer_id, subscription=subscription_id)
+        return preview.to_dict()
     except stripe.StripeError as error:
         if getattr(error, "code", None) == "invoice_upcoming_none":
             return None

@@ -1,5 +1,6 @@
 import csv
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -72,7 +73,7 @@ class DomainInline(admin.TabularInline):
 class BillingAccountInline(admin.StackedInline):
     model = BillingAccount
     can_delete = False
-    fields = [
+    fields = (
         "stripe_customer_id",
         "stripe_mirror",
         "stripe_subscription_id",
@@ -82,7 +83,7 @@ class BillingAccountInline(admin.StackedInline):
         "cancel_at_period_end",
         "payment_failed_at",
         "comped",
-    ]
+    )
     readonly_fields = fields
     verbose_name_plural = "Billing"
 
@@ -135,8 +136,9 @@ class RestoreConfirmForm(forms.Form):
             raise forms.ValidationError(f"Type {self.subdomain} exactly to confirm.")
         return typed
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("mode") == self.COPY and not cleaned.get("as_subdomain"):
             self.add_error("as_subdomain", "Choose the subdomain of the new workspace.")
         if cleaned.get("mode") == self.IN_PLACE:
@@ -180,7 +182,7 @@ class TenantAdmin(admin.ModelAdmin):
     # The page adds usage, invoices, backups and restores, emails and the audit trail (_workspace_panels).
     change_form_template = "admin/tenants/tenant/change_form.html"
     # Read-only: every change goes through a service (the actions above) so that it is audited.
-    readonly_fields = fields = [
+    fields = readonly_fields = (
         "business_name",
         "subdomain",
         "schema_name",
@@ -194,10 +196,11 @@ class TenantAdmin(admin.ModelAdmin):
         "created_at",
         "closed_at",
         "updated_at",
-    ]
+    )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).workspaces()
+        queryset = super().get_queryset(request)
+        return queryset.workspaces()  # type: ignore[attr-defined]  # stubs: a QuerySet; here a TenantQuerySet
 
     def get_changelist(self, request, **kwargs):
         return TenantChangeList
@@ -235,7 +238,7 @@ class TenantAdmin(admin.ModelAdmin):
             )
 
         try:
-            stored = backups.workspace_backup_list(subdomain=tenant.subdomain)
+            stored = backups.workspace_backup_list(subdomain=tenant.workspace_subdomain)
             backups_error = ""
         except Exception as error:  # the page stays usable when the backups storage is not
             logger.exception("could not list the backups of %s", tenant.subdomain)
@@ -303,14 +306,14 @@ class TenantAdmin(admin.ModelAdmin):
         )
         name = (data or request.GET).get("backup", "")
         try:
-            listed = backups.workspace_backup_list(subdomain=tenant.subdomain)
+            listed = backups.workspace_backup_list(subdomain=tenant.workspace_subdomain)
         except backups.BackupError as error:  # the storage is down: say so, not a 500
             self.message_user(request, f"The backups could not be listed: {error}", messages.ERROR)
             return self._back_to(tenant, "#backups")
         backup = next((b for b in listed if b.name == name), None)
         if backup is None:
             raise Http404("No such backup of this workspace.")
-        form = RestoreConfirmForm(data, subdomain=tenant.subdomain, initial={"backup": name, "mode": mode})
+        form = RestoreConfirmForm(data, subdomain=tenant.workspace_subdomain, initial={"backup": name, "mode": mode})
         if data is not None and form.is_valid():
             try:
                 queued = restores.restore_request_create(
@@ -544,7 +547,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
     search_fields = ["tenant__subdomain", "as_subdomain", "backup", "requested_by"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "tenant",
         "backup",
         "mode",
@@ -556,7 +559,7 @@ class RestoreRequestAdmin(ReadOnlyAdmin):
         "created_at",
         "started_at",
         "finished_at",
-    ]
+    )
     readonly_fields = fields
     change_form_template = "admin/console/restorerequest/change_form.html"
     REFRESH_SECONDS = 2
@@ -590,7 +593,7 @@ class LaunchCheckRunAdmin(ReadOnlyAdmin):
 
     list_display = ["ran_at", "environment", "passed", "warned", "failed", "failing_items"]
     list_filter = ["environment"]
-    fields = ["ran_at", "environment", "passed", "warned", "failed", "items"]
+    fields = ("ran_at", "environment", "passed", "warned", "failed", "items")
     readonly_fields = fields
 
     @admin.display(description="Not passing")

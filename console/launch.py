@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks as django_checks
 from django.core.mail import get_connection
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,6 +38,7 @@ from console import backups
 from console.models import LaunchCheckRun
 from core import health, sentry
 from core.checks import unsafe_settings_problems
+from core.db import connection
 from legal.documents import current_documents
 from tenants import selectors
 from tenants.schemas import migrator
@@ -70,7 +70,7 @@ def _unfinished() -> str:
 
 
 def _resolve(hostname: str) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(hostname, 443, proto=socket.IPPROTO_TCP)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(hostname, 443, proto=socket.IPPROTO_TCP)})
 
 
 def database_check() -> Check:

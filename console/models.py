@@ -105,4 +105,8 @@ class RestoreRequest(models.Model):
         request on this workspace marks it failed)."""
         if self.status == self.Status.QUEUED:
             return True
-        return self.status == self.Status.RUNNING and self.started_at > timezone.now() - self.ABANDONED_AFTER
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at > timezone.now() - self.ABANDONED_AFTER
+        )

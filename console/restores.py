@@ -48,7 +48,7 @@ def restore_request_create(
     """Record an operator's request to restore one of the workspace's backups (in place, or with
     `as_subdomain` as a new workspace), audit it and queue it. One at a time per workspace."""
     _abandoned_fail(tenant)
-    if backup not in backups.workspace_backups(subdomain=tenant.subdomain):
+    if backup not in backups.workspace_backups(subdomain=tenant.workspace_subdomain):
         raise RestoreRefused(f"{tenant.subdomain} has no backup {backup}.")
     if as_subdomain:
         as_subdomain = subdomain_normalize(as_subdomain)

@@ -22,7 +22,7 @@ class JobAdmin(ProcrastinateJobAdmin):
         """Procrastinate's own Retry also takes jobs still running, which could then run twice: failed only."""
         return super().retry(request, queryset.filter(status="failed"))
 
-    actions = [retry, *ProcrastinateJobAdmin.actions[1:]]
+    actions = ["retry", *ProcrastinateJobAdmin.actions[1:]]  # "retry" is looked up on this class: the one above
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "last_error", "failures"]

@@ -9,9 +9,10 @@ one needs no migration (Zulip stores integers; Sentry keeps a registry, as here)
 import logging
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import models
 from django_tenants.utils import get_public_schema_name
 
+from core.db import connection
 from core.models import ActorKind, AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,9 @@ __all__ = ["ActorKind", "AuditEvent", "action_choices", "action_label", "actions
 
 def actions_register(choices: Choices) -> Choices:
     """Class decorator: the actions of one app. A value registered twice with another label is an error."""
-    for value, label in choices.choices:
+    # Read through the bound type: django-stubs' plugin types `.choices` of a class, not of a type variable.
+    registered: type[models.TextChoices] = choices
+    for value, label in registered.choices:
         if _labels.get(value, label) != label:
             raise ValueError(f"audit action {value!r} is registered twice")
         _labels[value] = str(label)

@@ -22,6 +22,12 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
         problems.append("APP_URL must start with https://")
     if not settings.get("SESSION_COOKIE_SECURE") or not settings.get("CSRF_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE must be on")
+    return problems + _network_problems(settings) + _service_problems(settings)
+
+
+def _network_problems(settings: dict) -> list[str]:
+    """Who the site believes a request comes from: its proxies and the admin's networks."""
+    problems = []
     if settings.get("SECURE_PROXY_SSL_HEADER") and not settings.get("TRUSTED_PROXIES"):
         # Behind a proxy every request comes from the proxy's address: throttles would lock out everyone.
         problems.append("TRUSTED_PROXIES must list the proxy's address (e.g. 127.0.0.1/32) when BEHIND_TLS_PROXY is on")
@@ -30,6 +36,12 @@ def unsafe_settings_problems(settings: dict) -> list[str]:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             problems.append(f"TRUSTED_PROXIES or ADMIN_ALLOWED_IPS has {cidr!r}, not an address or a CIDR network")
+    return problems
+
+
+def _service_problems(settings: dict) -> list[str]:
+    """The services it talks to: Redis, the email provider, Stripe and the backups' storage."""
+    problems = []
     if not settings.get("REDIS_URL"):
         problems.append("REDIS_URL must be set (login throttles and the cache are shared by every process)")
     if settings.get("EMAIL_BACKEND", "").startswith("django.core.mail.backends.console"):

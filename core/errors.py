@@ -37,6 +37,7 @@ def is_unavailable(error: BaseException | None) -> bool:
 
 
 def unavailable(request) -> HttpResponse:
+    response: HttpResponse
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"error": "unavailable", "retry_after": RETRY_AFTER_SECONDS}, status=503)
     else:

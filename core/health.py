@@ -20,9 +20,10 @@ import time
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.http import JsonResponse
+
+from core.db import connection
 
 # A queue worker beats every few seconds (procrastinate: 10 s); older than this, it is stalled or gone.
 WORKER_HEARTBEAT_MAX_AGE = 120
@@ -70,7 +71,7 @@ def _timed(check) -> dict:
     started = time.perf_counter()
     try:
         detail = check()
-        result = {"ok": True}
+        result: dict[str, object] = {"ok": True}
     except Exception as error:  # a failed check is an answer, not a 500
         detail = error_text(error).strip()[:200]
         result = {"ok": False}
@@ -146,7 +147,7 @@ def migrations_pending(*, schema: str | None = None) -> list[tuple[str, str]]:
 
 def migrations_on_disk() -> set[tuple[str, str]]:
     """(app label, migration name) of every migration file of the installed apps, from file names only."""
-    on_disk = set()
+    on_disk: set[tuple[str, str]] = set()
     for app_config in apps.get_app_configs():
         module_name, _ = MigrationLoader.migrations_module(app_config.label)
         spec = importlib.util.find_spec(module_name) if module_name else None

@@ -15,10 +15,11 @@ from contextlib import contextmanager
 
 import structlog
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
+from django.db import transaction
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 
+from core.db import connection
 from core.models import JobFailure
 
 logger = logging.getLogger(__name__)

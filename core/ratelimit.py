@@ -6,7 +6,7 @@ reach this middleware (WhiteNoise answers first); webhooks from Stripe and the e
 import logging
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
@@ -38,6 +38,7 @@ class GlobalRateLimitMiddleware:
         if usage is None or not usage["should_limit"]:
             return self.get_response(request)
         retry_after = str(max(1, int(usage["time_left"])))
+        response: HttpResponse
         if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"error": "too_many_requests", "retry_after": int(retry_after)}, status=429)
         else:

@@ -49,10 +49,11 @@ class GunicornLogger(_GunicornLogger):
     JSON object: a quote in a user agent must not break the line)."""
 
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
+        atoms: dict[str, object] = dict(super().atoms(resp, req, environ, request_time))
         for key in ("r", "U", "q", "f"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = scrub(atoms[key])
+            value = atoms.get(key)
+            if isinstance(value, str):
+                atoms[key] = scrub(value)
         atoms["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")  # as the app's lines
         return {key: _json_text(value) if isinstance(value, str) else value for key, value in atoms.items()}
 

@@ -14,7 +14,9 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import sentry_sdk
@@ -77,7 +79,11 @@ def sentry_init(
     )
 
 
-def sentry_event_scrub(event: dict, hint: dict) -> dict:
+# An event, a transaction or a breadcrumb (sentry-sdk's TypedDicts): returned as the same type.
+Payload = TypeVar("Payload", bound=Mapping[str, object])
+
+
+def sentry_event_scrub(event: Payload, hint: dict[str, Any]) -> Payload:
     """before_send (events, transactions and breadcrumbs): no cookies at all, no value under a secret-sounding
     key, no email address or Stripe secret in any string, and URL tokens blanked (core/scrub.py)."""
     request = event.get("request")

@@ -18,7 +18,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["tenant"]
     actions = ["send_again"]
-    fields = [
+    fields = (
         "kind",
         "to",
         "tenant",
@@ -32,7 +32,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
         "created_at",
         "sent_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="Workspace", ordering="tenant_label")

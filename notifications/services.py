@@ -5,7 +5,7 @@ backoff; the provider's webhooks mark bounces and complaints, which suppress non
 import logging
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
-from django.core.mail import EmailMultiAlternatives
+from anymail.message import AnymailMessage
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
@@ -61,10 +61,14 @@ def email_deliver(*, email_id: int, final_attempt: bool) -> str:
         _attempt_failed(email, error, final=final_attempt)
         raise
 
-    message = EmailMultiAlternatives(subject=rendered.subject, body=rendered.text, to=[email.to])
+    message = AnymailMessage(
+        subject=rendered.subject,
+        body=rendered.text,
+        to=[email.to],
+        tags=[kind.name],
+        metadata={"workspace": email.tenant_label, "email_id": str(email.pk)},
+    )
     message.attach_alternative(rendered.html, "text/html")
-    message.tags = [kind.name]
-    message.metadata = {"workspace": email.tenant_label, "email_id": str(email.pk)}
     email.subject = rendered.subject[:255]
     try:
         message.send()

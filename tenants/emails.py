@@ -27,11 +27,12 @@ def sample_workspace() -> Tenant:
 
 
 def workspace_context(tenant: Tenant) -> dict:
+    subdomain = tenant.workspace_subdomain
     return {
         "tenant": tenant,
-        "workspace_url": workspace_url(tenant.subdomain, "/"),
-        "login_url": workspace_url(tenant.subdomain, "/login/?" + urlencode({"email": tenant.owner_email})),
-        "billing_url": workspace_url(tenant.subdomain, "/billing/"),
+        "workspace_url": workspace_url(subdomain, "/"),
+        "login_url": workspace_url(subdomain, "/login/?" + urlencode({"email": tenant.owner_email})),
+        "billing_url": workspace_url(subdomain, "/billing/"),
     }
 
 

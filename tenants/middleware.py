@@ -1,9 +1,9 @@
-from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
 from core import logs
+from core.db import connection
 from core.links import public_url
 from tenants import routing, views
 

@@ -112,6 +112,14 @@ class Tenant(TenantMixin):
         return self.billing_email or self.owner_email
 
     @property
+    def workspace_subdomain(self) -> str:
+        """A workspace's subdomain, which it has from provisioning on (only the public schema, the template and
+        spares have none: asking for theirs is a bug)."""
+        if self.subdomain is None:
+            raise ValueError(f"{self.schema_name} is not a workspace: it has no subdomain")
+        return self.subdomain
+
+    @property
     def host(self) -> str:
         return f"{self.subdomain}.{settings.BASE_DOMAIN}"
 

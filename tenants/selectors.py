@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.db import connection
 
+from core.db import connection
 from tenants.models import Tenant
 from tenants.routing import tenant_for_host
 

@@ -9,10 +9,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import ActorKind, audit_record
+from core.db import connection
 from notifications.models import EmailLog
 from notifications.services import email_queue
 from tenants import signals
@@ -286,11 +287,11 @@ def tenant_purge(*, tenant: Tenant, actor: str = "system") -> None:
     """Delete a closed workspace whose grace period is over: its schema, domains, email log and row. The
     audit trail and legal records stay, detached, under the workspace's name."""
     locked = _locked_workspace(tenant)
-    if not locked.is_closed or locked.purge_after > timezone.now():
+    if locked.closed_at is None or locked.purge_after > timezone.now():
         raise InvalidStateChange(f"{locked} is not due for deletion.")
     audit_record(
         tenant=None,
-        tenant_label=locked.subdomain,
+        tenant_label=locked.subdomain or "",
         actor=actor,
         actor_kind=_operator_or_named(actor),
         action=TenantAction.TENANT_PURGED,

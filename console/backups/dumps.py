@@ -14,7 +14,7 @@ from django.core import serializers
 from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from billing.models import BillingAccount, BillingEvent, Invoice
@@ -22,6 +22,7 @@ from console.audit import ConsoleAction
 from console.backups import manifests, postgres, storage
 from console.backups.storage import Backup, BackupError
 from core.audit import AuditEvent, audit_record
+from core.db import connection
 from legal.models import LegalAcceptance
 from notifications.models import EmailLog
 from tenants.models import Domain, Tenant

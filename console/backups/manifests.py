@@ -58,27 +58,7 @@ def _signature_valid(manifest: bytes, signature: str) -> bool:
 
 def open_archive(backup: str | Path, folder: Path) -> dict:
     """Unpack the archive (a local path, or a name in the backups storage) and check it completely."""
-    with tempfile.TemporaryDirectory() as download:
-        local = backup  # a Path: a local file given on the command line; a str: a name in the storage
-        if not isinstance(local, Path):
-            local = Path(download) / "archive.tar"
-            try:
-                storage.fetch(str(backup), local)
-            except (
-                FileNotFoundError,
-                SuspiciousFileOperation,
-            ):  # not in the storage, or a path out of it
-                raise BackupError(f"no backup {backup}") from None
-        if not local.is_file():
-            raise BackupError(f"no backup {backup}")
-        try:
-            with tarfile.open(local, mode="r:") as tar:
-                names = {member.name for member in tar.getmembers() if member.isfile()}
-                if MANIFEST not in names or PUBLIC_ROWS not in names:
-                    raise BackupError(f"{backup} is not a workspace backup (it holds {sorted(names)[:5]})")
-                tar.extractall(folder, filter="data")
-        except tarfile.TarError as error:
-            raise BackupError(f"{backup} is not a readable archive: {error}") from None
+    names = _archive_unpack(backup, folder)
     signature = folder / SIGNATURE
     if not signature.is_file() or not _signature_valid((folder / MANIFEST).read_bytes(), signature.read_text()):
         raise BackupError(
@@ -111,6 +91,33 @@ def open_archive(backup: str | Path, folder: Path) -> dict:
             "restore it with the release that made it"
         )
     return manifest
+
+
+def _archive_unpack(backup: str | Path, folder: Path) -> set[str]:
+    """Extract the archive into `folder` (fetched from the storage first when `backup` is a name); the names of
+    the files it holds."""
+    with tempfile.TemporaryDirectory() as download:
+        local = backup  # a Path: a local file given on the command line; a str: a name in the storage
+        if not isinstance(local, Path):
+            local = Path(download) / "archive.tar"
+            try:
+                storage.fetch(str(backup), local)
+            except (
+                FileNotFoundError,
+                SuspiciousFileOperation,
+            ):  # not in the storage, or a path out of it
+                raise BackupError(f"no backup {backup}") from None
+        if not local.is_file():
+            raise BackupError(f"no backup {backup}")
+        try:
+            with tarfile.open(local, mode="r:") as tar:
+                names = {member.name for member in tar.getmembers() if member.isfile()}
+                if MANIFEST not in names or PUBLIC_ROWS not in names:
+                    raise BackupError(f"{backup} is not a workspace backup (it holds {sorted(names)[:5]})")
+                tar.extractall(folder, filter="data")
+        except tarfile.TarError as error:
+            raise BackupError(f"{backup} is not a readable archive: {error}") from None
+    return names
 
 
 def labels_current(public):

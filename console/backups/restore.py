@@ -7,22 +7,25 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 
 from console.audit import ConsoleAction
 from console.backups import dumps, manifests, postgres
 from console.backups.storage import BackupError
 from core.audit import audit_record
+from core.db import connection
 from tenants.models import Domain, Tenant
 from tenants.schemas import clone
 from tenants.subdomains import subdomain_normalize, subdomain_validate
 
 logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 def _load_schema(folder: Path, manifest: dict, *, target: str) -> dict[str, int]:
@@ -100,8 +103,9 @@ def _objects(rows: list[dict]) -> list[models.Model]:
     return [item.object for item in serializers.deserialize("python", rows, ignorenonexistent=True)]
 
 
-def _rows_of(public: dict, label: str, *, tenant_id: int) -> list[models.Model]:
+def _rows_of(public: dict, model: type[ModelT], *, tenant_id: int) -> list[ModelT]:
     """The backup's rows of one model, each checked to belong to the workspace the backup is of."""
+    label = model._meta.label_lower
     rows = public.get(label, [])
     if not isinstance(rows, list):
         raise BackupError(f"the backup's {label} rows are not a list")
@@ -114,25 +118,30 @@ def _rows_of(public: dict, label: str, *, tenant_id: int) -> list[models.Model]:
         TypeError,
     ) as error:
         raise BackupError(f"the backup's {label} rows cannot be read: {error}") from None
-    model = apps.get_model(label)
-    attname = model._meta.get_field("id" if model is Tenant else dumps.tenant_field(model)).attname
-    if any(not isinstance(row, model) or getattr(row, attname) != tenant_id for row in objects):
+    attname = _workspace_attname(model)
+    checked = [row for row in objects if isinstance(row, model) and getattr(row, attname) == tenant_id]
+    if len(checked) != len(objects):
         raise BackupError(f"the backup's {label} rows include rows of another workspace")
-    return objects
+    return checked
+
+
+def _workspace_attname(model: type[models.Model]) -> str:
+    """The attribute holding the id of a row's workspace: its foreign key's column, the id of a Tenant."""
+    name = "id" if model is Tenant else dumps.tenant_field(model)
+    return next(field.attname for field in model._meta.concrete_fields if field.name == name)
 
 
 def _replace_public_rows(tenant: Tenant, public: dict) -> None:
     """The workspace's public rows become the backup's (same primary keys); history is only added to. Its
     domains stay as they are: they are routing, not data, and a restore never changes its address."""
-    (saved_tenant,) = _rows_of(public, "tenants.tenant", tenant_id=tenant.pk)
+    (saved_tenant,) = _rows_of(public, Tenant, tenant_id=tenant.pk)
     saved_tenant.schema_name, saved_tenant.subdomain = (
         tenant.schema_name,
         tenant.subdomain,
     )
     models.Model.save_base(saved_tenant, raw=True)
     for model in dumps.tenant_models():
-        label = model._meta.label_lower
-        rows = _rows_of(public, label, tenant_id=tenant.pk)
+        rows = _rows_of(public, model, tenant_id=tenant.pk)
         if model not in dumps.HISTORY:
             model._default_manager.filter(**{dumps.tenant_field(model): tenant}).delete()
         model._default_manager.bulk_create(rows, ignore_conflicts=model in dumps.HISTORY)
@@ -140,7 +149,7 @@ def _replace_public_rows(tenant: Tenant, public: dict) -> None:
 
 def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_name: str) -> Tenant:
     """A new workspace with the backup's public rows (new primary keys), its own host, and no Stripe rows."""
-    (copy,) = _rows_of(public, "tenants.tenant", tenant_id=source_id)
+    (copy,) = _rows_of(public, Tenant, tenant_id=source_id)
     copy.pk, copy.schema_name, copy.subdomain = None, schema_name, subdomain
     # A copy is kept until an operator closes it: never purged because its original was closed.
     copy.kind, copy.closed_at = Tenant.Kind.WORKSPACE, None
@@ -149,13 +158,34 @@ def _copy_public_rows(public: dict, *, source_id: int, subdomain: str, schema_na
     for model in dumps.tenant_models():
         if model in dumps.STRIPE_BOUND:
             continue
-        field = model._meta.get_field(dumps.tenant_field(model))
-        rows = _rows_of(public, model._meta.label_lower, tenant_id=source_id)
+        attname = _workspace_attname(model)
+        rows = _rows_of(public, model, tenant_id=source_id)
         for row in rows:
             row.pk = None
-            setattr(row, field.attname, copy.pk)
+            setattr(row, attname, copy.pk)
         model._default_manager.bulk_create(rows)
     return copy
+
+
+def _workspace_of(manifest: dict, *, schema_name: str, tenant_id: int) -> Tenant:
+    """The workspace a backup restores into in place: still there, under the address it had."""
+    tenant = Tenant.objects.workspaces().filter(pk=tenant_id, schema_name=schema_name).first()
+    if tenant is None or tenant.subdomain != manifest.get("subdomain"):
+        raise BackupError(
+            f"workspace {manifest.get('subdomain')} ({schema_name}) no longer exists under that address: "
+            "restore it --as"
+        )
+    return tenant
+
+
+def _subdomain_checked(subdomain: str) -> str:
+    """The subdomain of a restore --as, normalised and validated as signup would."""
+    subdomain = subdomain_normalize(subdomain)
+    try:
+        subdomain_validate(subdomain)
+    except ValidationError as error:
+        raise BackupError(f"{subdomain}: {' '.join(error.messages)}") from None
+    return subdomain
 
 
 def workspace_restore(
@@ -185,18 +215,9 @@ def workspace_restore(
         if of_tenant_id is not None and source_id != of_tenant_id:
             raise BackupError(f"{backup} is not a backup of this workspace (it is of {manifest.get('subdomain')!r})")
         if as_subdomain is None:
-            tenant = Tenant.objects.workspaces().filter(pk=source_id, schema_name=source).first()
-            if tenant is None or tenant.subdomain != manifest.get("subdomain"):
-                raise BackupError(
-                    f"workspace {manifest.get('subdomain')} ({source}) no longer exists under that address: "
-                    "restore it --as"
-                )
+            tenant = _workspace_of(manifest, schema_name=source, tenant_id=source_id)
         else:
-            as_subdomain = subdomain_normalize(as_subdomain)
-            try:
-                subdomain_validate(as_subdomain)
-            except ValidationError as error:
-                raise BackupError(f"{as_subdomain}: {' '.join(error.messages)}") from None
+            as_subdomain = _subdomain_checked(as_subdomain)
 
         # Cached routes need no forgetting here: saving the Tenant row (in place) or creating the Tenant and its
         # Domain (--as) forgets them, through the signals of tenants/routing.py, now and again at the commit.

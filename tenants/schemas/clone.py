@@ -9,8 +9,9 @@ migrations find them by name), and identity sequences moved past the copied rows
 
 from collections.abc import Callable
 
-from django.db import connection
 from django_tenants.utils import get_public_schema_name
+
+from core.db import connection
 
 # The schema's objects are found through pg_depend, whose index on the referenced object reaches every
 # relation and function recorded as depending on the namespace. Filtering pg_class, pg_proc or

@@ -33,12 +33,16 @@ import psycopg
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.migration import Migration
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.migrations.state import ModelState
+from django.db.migrations.state import ModelState, ProjectState, StateApps
 from django.db.models.signals import post_migrate, pre_migrate
 from django_tenants.utils import get_public_schema_name
+
+from core.db import connection
 
 MIGRATE_LOCK = 7_301_003  # advisory lock key (tenants/schemas/pool.py holds the others)
 FINGERPRINT_BATCH = 500  # schemas per catalog query
@@ -70,6 +74,7 @@ class Report:
 
 
 ProgressCallback = Callable[[int, int], None]
+MigrationPlan = list[tuple[Migration, bool]]  # (migration, backwards), as MigrationExecutor.migration_plan answers
 
 
 def workspaces_migrate(
@@ -116,7 +121,8 @@ class _run_lock:
         params.pop("cursor_factory", None)
         params.pop("context", None)
         self.conn = psycopg.connect(**params, autocommit=True)
-        if not self.conn.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK]).fetchone()[0]:
+        acquired = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK]).fetchone()
+        if not (acquired and acquired[0]):
             if self.on_wait:
                 self.on_wait()
             self.conn.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK])
@@ -176,18 +182,18 @@ def _fingerprints(schemas: list[str]) -> dict[str, str | None]:
 class _Step:
     """One pending migration with the project state before and after each of its operations."""
 
-    migration: object
-    operations: list[tuple[object, object, object]]
+    migration: Migration
+    operations: list[tuple[Operation, ProjectState, ProjectState]]
 
 
 @dataclass
 class _Job:
     """What the forked workers inherit: a group's plan and rendered states (None: the per-schema path)."""
 
-    plan: list | None = None
+    plan: MigrationPlan | None = None
     steps: list[_Step] = field(default_factory=list)
-    pre_apps: object = None
-    post_apps: object = None
+    pre_apps: StateApps | None = None
+    post_apps: StateApps | None = None
 
 
 _job = _Job()
@@ -227,7 +233,7 @@ def _job_for(schema: str) -> _Job:
     ):
         connection.set_schema_to_public()
         return _Job()
-    state = executor._create_project_state(with_applied_migrations=True)
+    state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]  # private API
     pre_apps = state.apps  # rendered here, once, not in every worker
     steps = []
     for migration, _ in plan:
@@ -278,7 +284,7 @@ def _schema_migrate(schema: str) -> SchemaResult:
             call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
             result.migrations = -1  # Django's executor counted them, not us
         else:
-            _apply(schema)
+            _apply(schema, plan=_job.plan)
             result.migrations = len(_job.steps)
     except Exception as exc:  # reported per schema; the others carry on
         result.error = f"{type(exc).__name__}: {exc}".strip()
@@ -288,12 +294,13 @@ def _schema_migrate(schema: str) -> SchemaResult:
     return result
 
 
-def _apply(schema: str) -> None:
+def _apply(schema: str, *, plan: MigrationPlan) -> None:
     """What MigrationExecutor.apply_migration and Migration.apply do, with states rendered beforehand."""
     connection.set_schema(schema)
     recorder = MigrationRecorder(connection)
-    recorder._has_table = True  # the fingerprint pass found it: no introspection round per record
-    _signal(pre_migrate, _job.pre_apps)
+    # The fingerprint pass found the table: no introspection round per record.
+    recorder._has_table = True  # type: ignore[attr-defined]  # private API
+    _signal(pre_migrate, _job.pre_apps, plan=plan)
     for step in _job.steps:
         migration = step.migration
         recorded = False
@@ -310,14 +317,14 @@ def _apply(schema: str) -> None:
                 recorded = True
         if not recorded:
             _record(recorder, migration)
-    _signal(post_migrate, _job.post_apps)
+    _signal(post_migrate, _job.post_apps, plan=plan)
 
 
-def _signal(signal, state_apps) -> None:
+def _signal(signal, state_apps, *, plan: MigrationPlan) -> None:
     """pre/post_migrate as Django's migrate sends them, but only for the apps the plan migrates: the
     others' content types and permissions cannot have changed (Django sends it for every app, which
     costs ~70 queries per schema here)."""
-    labels = {migration.app_label for migration, _ in _job.plan}
+    labels = {migration.app_label for migration, _ in plan}
     for app_config in django_apps.get_app_configs():
         if app_config.label in labels and app_config.models_module is not None:
             signal.send(
@@ -327,7 +334,7 @@ def _signal(signal, state_apps) -> None:
                 interactive=False,
                 using=DEFAULT_DB_ALIAS,
                 apps=state_apps,
-                plan=_job.plan,
+                plan=plan,
             )
 
 

@@ -11,9 +11,10 @@ import secrets
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import schema_exists
 
+from core.db import connection
 from core.queue import defer_once
 from tenants.models import Tenant
 from tenants.schemas.clone import schema_clone

@@ -34,9 +34,9 @@ class Command(BaseCommand):
         endpoint_uuid = uuid.uuid4()
         url = public_url(reverse("stripe_webhook", urlconf="config.urls_public", kwargs={"uuid": endpoint_uuid}))
         try:
-            created = stripe.WebhookEndpoint.create(
+            endpoint = stripe.WebhookEndpoint.create(
                 url=url,
-                enabled_events=EVENTS,
+                enabled_events=EVENTS,  # type: ignore[arg-type]  # str names; the stub wants Literals
                 api_version=settings.STRIPE_API_VERSION,
                 metadata={"djstripe_uuid": str(endpoint_uuid)},
                 api_key=settings.STRIPE_SECRET_KEY,
@@ -45,6 +45,7 @@ class Command(BaseCommand):
             )
         except stripe.StripeError as error:
             raise CommandError(f"Stripe refused: {error}") from error
+        created = endpoint.to_dict()
         WebhookEndpoint.objects.create(
             id=created["id"],
             livemode=bool(created.get("livemode")),

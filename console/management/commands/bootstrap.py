@@ -4,11 +4,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import connection
 
 from accounts import operator_otp, signup
 from accounts.models import User
 from billing.models import Plan
+from core.db import connection
 from core.links import public_url, workspace_url
 from tenants.models import Domain, Tenant
 from tenants.schemas import pool
