@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import host_client, workspace_client
+from tests.support.clients import host_client, workspace_client
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ["accounts", "billing", "config", "core", "legal", "notifications", "tenants"]
