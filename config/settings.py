@@ -98,6 +98,8 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # Required by django-tenants alongside TENANT_BASE_SCHEMA; our pool (tenants/pool.py) does the copying.
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
+# dj-stripe's schema as one migration that replaces its upstream history (docs/decisions.md).
+MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
@@ -518,11 +520,9 @@ if IS_PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
-# Tests: fast hashing, and dj-stripe's tables made from its models instead of
-# replaying its ~60 s of migrations on every fresh test database (see docs/decisions.md).
+# Tests: fast hashing.
 if IS_TEST:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
-    MIGRATION_MODULES = {"djstripe": "tests.djstripe_migrations"}
 
 if IS_PRODUCTION:
     production.refuse_unsafe_settings(globals())

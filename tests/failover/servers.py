@@ -135,7 +135,7 @@ class Redis:
 
 
 def portal_env(postgres: Postgres, redis: Redis, **extra: str) -> dict:
-    """The portal's environment: test mode (dj-stripe from tests/djstripe_migrations), DEBUG off, limits high."""
+    """The portal's environment: test mode, DEBUG off, limits high."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
     env.update(
         APP_ENV="test",
