@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-failover test-deploy install bench lint screenshots clean-data
+.PHONY: run test test-failover test-deploy test-migrations install bench lint screenshots clean-data
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -39,6 +39,11 @@ test-failover: install
 # does, on a PostgreSQL and Redis of its own, checked over HTTPS (tests/deploy/).
 test-deploy: install
 	$(PY) -m pytest -m deploy tests/deploy $(PYTEST_ARGS)
+
+# dj-stripe's upstream migrations replayed in a scratch database (about 2 minutes), then compared with
+# billing/djstripe_migrations, the one migration that replaces them (tests/billing/test_djstripe_migrations.py).
+test-migrations: install
+	$(PY) -m pytest -m migrations tests/billing/test_djstripe_migrations.py $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
