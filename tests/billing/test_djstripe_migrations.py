@@ -1,5 +1,7 @@
 """billing/djstripe_migrations/0001_squashed_2_11.py replaces dj-stripe's upstream history: a database
-that applied upstream's migrations and a fresh one built with ours end with the same dj-stripe tables.
+that applied upstream's migrations and a fresh one built with ours end with the same dj-stripe tables. And the
+template schema, where tenants/pool.py records dj-stripe's migration instead of replaying it, is the same as
+a schema migrated the ordinary way.
 
 The databases are scratch ones of this test's own on the test server, migrated by `manage.py` in
 subprocesses; replaying upstream's history takes about two minutes, so that test runs only by
@@ -29,14 +31,14 @@ CATALOG = {
         SELECT table_name, column_name, data_type, udt_name, character_maximum_length, numeric_precision,
                numeric_scale, is_nullable, column_default, is_identity, identity_generation
         FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name LIKE 'djstripe\\_%'""",
+        WHERE table_schema = %(schema)s AND table_name LIKE %(tables)s""",
     "indexes": """
         SELECT tablename, indexname, indexdef FROM pg_indexes
-        WHERE schemaname = 'public' AND tablename LIKE 'djstripe\\_%'""",
+        WHERE schemaname = %(schema)s AND tablename LIKE %(tables)s""",
     "constraints": """
         SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), c.condeferrable, c.condeferred
         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-        WHERE n.nspname = 'public' AND t.relname LIKE 'djstripe\\_%'""",
+        WHERE n.nspname = %(schema)s AND t.relname LIKE %(tables)s""",
 }
 
 
@@ -74,6 +76,12 @@ def test_upstream_history_and_the_replacing_migration_give_the_same_tables():
         expected = catalog(fresh)
         assert len({row[0] for row in expected["columns"]}) > 50  # dj-stripe's tables are there
         assert catalog(upstream) == expected
+
+        # The template (dj-stripe recorded, not replayed: tenants/pool.py) is what migrating every app gives.
+        with server(fresh) as conn:
+            conn.execute("CREATE SCHEMA reference")
+        manage(fresh, "migrate_schemas", "--tenant", "--schema", "reference")
+        assert tenant_schema(fresh, "tenant_template") == tenant_schema(fresh, "reference")
     finally:
         scratch_databases_drop(upstream, fresh)
 
@@ -129,7 +137,26 @@ def djstripe_history(database: str, schema: str = "public") -> set[tuple[str, st
         return set(rows.fetchall())
 
 
-def catalog(database: str) -> dict[str, set[tuple]]:
-    """dj-stripe's tables as PostgreSQL describes them: columns, indexes, constraints (names included)."""
+def catalog(database: str, schema: str = "public", tables: str = "djstripe\\_%") -> dict[str, set[tuple]]:
+    """Tables as PostgreSQL describes them: columns, indexes, constraints (names included, the schema's left out)."""
     with server(database) as conn:
-        return {kind: set(conn.execute(sql).fetchall()) for kind, sql in CATALOG.items()}
+        return {
+            kind: {
+                tuple(value.replace(f"{schema}.", "") if isinstance(value, str) else value for value in row)
+                for row in conn.execute(sql, {"schema": schema, "tables": tables}).fetchall()
+            }
+            for kind, sql in CATALOG.items()
+        }
+
+
+def tenant_schema(database: str, schema: str) -> dict[str, set[tuple]]:
+    """A workspace schema: every table, its migration history, content types and permissions."""
+    with server(database) as conn:
+        rows = {
+            "history": f"SELECT app, name FROM {schema}.django_migrations",
+            "content_types": f"SELECT app_label, model FROM {schema}.django_content_type",
+            "permissions": f"SELECT t.app_label, p.codename, p.name FROM {schema}.auth_permission p"
+            f" JOIN {schema}.django_content_type t ON t.id = p.content_type_id",
+        }
+        contents = {kind: set(conn.execute(sql).fetchall()) for kind, sql in rows.items()}
+    return {**catalog(database, schema=schema, tables="%"), **contents}
