@@ -1,6 +1,6 @@
 """The pool of pre-migrated spare schemas that signup claims.
 
-Creating a schema the django-tenants way replays every migration of every app (about a minute with
+Creating a schema the django-tenants way replays every migration of every app (7-15 s with
 dj-stripe installed). Instead, `template_ensure` migrates one template schema once, `spare_create`
 copies it (tenants/clone.py, about 50 ms), and signup claims a ready spare in a few milliseconds. Spares and
 the template are Tenant rows, so `migrate_workspaces` keeps them current like every workspace.
