@@ -1,5 +1,6 @@
 # Two commands set up a fresh machine: `make run` serves the portal, `make test` runs the suite.
-# Both create .venv and install the pinned requirements first. Without DATABASE_URL an embedded
+# Both create .venv and install the pinned requirements first (`make run` only what serving needs,
+# requirements-run.txt; the test tools come with `make test`). Without DATABASE_URL an embedded
 # PostgreSQL is started under .data/ (see core/embedded_db.py).
 
 PYTHON ?= python3
@@ -8,20 +9,27 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-failover test-deploy install bench lint screenshots clean-data
+.PHONY: run test test-failover test-deploy test-migrations install install-run bench lint screenshots clean-data
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(PY):
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+
+$(VENV)/.installed-run: requirements.txt requirements-run.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-run.txt
 	@touch $@
 
+$(VENV)/.installed: requirements.txt requirements-run.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+install-run: $(VENV)/.installed-run
 install: $(VENV)/.installed
 
 # The web server and the job queue's worker together (emails, reminders, pool refill, periodic work);
 # Ctrl-C stops both. Emails print to this terminal (console backend) unless EMAIL_BACKEND says otherwise.
-run: install
+run: install-run
 	$(PY) manage.py bootstrap --demo
 	@echo "Serving http://localhost:$(PORT)/ with a queue worker; Ctrl-C stops both."
 	@$(PY) manage.py procrastinate worker & worker=$$!; \
@@ -39,6 +47,11 @@ test-failover: install
 # does, on a PostgreSQL and Redis of its own, checked over HTTPS (tests/deploy/).
 test-deploy: install
 	$(PY) -m pytest -m deploy tests/deploy $(PYTEST_ARGS)
+
+# dj-stripe's upstream migrations replayed in a scratch database (about 2 minutes), then compared with
+# billing/djstripe_migrations, the one migration that replaces them (tests/billing/test_djstripe_migrations.py).
+test-migrations: install
+	$(PY) -m pytest -m migrations tests/billing/test_djstripe_migrations.py $(PYTEST_ARGS)
 
 # mypy's Django plugin imports the test settings: a DATABASE_URL (never connected to) keeps them from
 # starting the embedded PostgreSQL.

@@ -3,7 +3,7 @@
     python bench/backup.py [--counts 10 1000] [--samples 3] [--reuse]
 
 Its own database, `portal_bench_backup`, on the server of DATABASE_URL (or the embedded one), with the
-real settings and dj-stripe's real migrations (the first run migrates for about two minutes). One real
+real settings and migrations (the first run migrates for about half a minute). One real
 workspace (an owner and 20 members) is measured; the others are clones of the template (made untimed,
 like bench/migrations.py). Backups go to a temporary directory. For each count it times:
 

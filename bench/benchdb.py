@@ -32,6 +32,6 @@ def bench_database(*, name: str, reset: bool) -> None:
     from django.core.management import call_command
 
     started = time.perf_counter()
-    print(f"Preparing the database {name} (the first run migrates dj-stripe: about 2 minutes)...", flush=True)
+    print(f"Preparing the database {name} (the first run migrates: about half a minute)...", flush=True)
     call_command("bootstrap", verbosity=0, stdout=open(os.devnull, "w"))
     print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)

@@ -6,7 +6,7 @@ hide the standard library's http package from Django.)
     python bench/http_bench.py [--seconds 10] [--workspaces 200] [--reuse]
 
 Needs wrk (`apt-get install -y wrk`). Runs against its own database, `portal_bench_http`, on the server
-of DATABASE_URL (or the embedded one): the first run migrates dj-stripe's history (about 2 minutes);
+of DATABASE_URL (or the embedded one): the first run migrates it (about half a minute);
 --reuse keeps the previous run's database and workspaces. It makes one workspace with an owner (`bench`)
 and --workspaces others, so the host routing has a realistic table to look in, then starts gunicorn with
 2 workers on a loopback port (settings: bench/server.py; APP_ENV=development with DEBUG off, because

@@ -4,8 +4,8 @@
     python bench/load.py --soak [--minutes 10]
 
 Needs Locust (requirements-bench.txt; `make bench-load` installs it). Runs against its own database,
-`portal_bench_load`, on the server of DATABASE_URL (or the embedded one): the first run migrates dj-stripe's
-history (about 2 minutes); --reuse keeps the previous run's database and workspaces. It makes --workspaces
+`portal_bench_load`, on the server of DATABASE_URL (or the embedded one): the first run migrates it
+(about half a minute); --reuse keeps the previous run's database and workspaces. It makes --workspaces
 workspaces (load0, load1, ...) each with an owner and 6 members, --others more so that host routing has a
 realistic table, and a pool of spare schemas for the signups of the run (no queue worker refills it; once it
 is empty, a signup copies the template itself, as it would with a stalled worker). Then it starts gunicorn

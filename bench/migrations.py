@@ -3,8 +3,8 @@
     python bench/migrations.py [--counts 1000 10000] [--workers 4] [--reuse] [--baseline]
 
 Runs against its own database, `portal_bench_migrations`, on the server of DATABASE_URL (or the
-embedded one), with the real settings and dj-stripe's real migrations (the first run spends about two
-minutes migrating the public schema and the template). Workspace schemas are made by cloning the
+embedded one), with the real settings and migrations (the first run spends about half a minute
+migrating the public schema and the template). Workspace schemas are made by cloning the
 template (tenants/schemas/clone.py), untimed; --reuse keeps them for the next run. For each count it times the
 whole command, public schema included:
 

@@ -59,7 +59,7 @@ def main() -> None:
     from tenants.models import Tenant
 
     started = time.perf_counter()
-    print("Migrating the public schema (dj-stripe's history: about a minute the first time)...", flush=True)
+    print("Migrating the public schema (about 15 s the first time)...", flush=True)
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
 

@@ -57,7 +57,7 @@ SERVER_ENV = {
 
 
 def database_prepare(*, name: str, reset: bool) -> None:
-    """Django on the bench database `name`, migrated (the first run migrates dj-stripe: about 2 minutes)."""
+    """Django on the bench database `name`, migrated (about half a minute the first time)."""
     os.environ.update({key: SERVER_ENV[key] for key in ("REDIS_URL", "SIGNUP_RATE_PER_IP", "SIGNUP_RATE_GLOBAL")})
     import redis
 

@@ -3,8 +3,8 @@
     python bench/signup.py [--counts 10 100 1000] [--samples 40] [--reuse]
 
 Runs against its own database, `portal_bench`, on the server of DATABASE_URL (or the embedded one),
-with the real settings and dj-stripe's real migrations. It starts from an empty database (about two
-minutes of migrations) and creates the workspaces it needs; --reuse keeps the previous run's
+with the real settings and migrations. It starts from an empty database (about half a minute of
+migrations) and creates the workspaces it needs; --reuse keeps the previous run's
 database, which is only faster when no migration was added since (otherwise every one of its
 schemas is migrated first). Then, for each count, it measures:
 

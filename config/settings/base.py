@@ -101,6 +101,8 @@ TENANT_BASE_SCHEMA = "tenant_template"
 # Required by django-tenants alongside TENANT_BASE_SCHEMA; our pool (tenants/schemas/pool.py) does the copying.
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
+# dj-stripe's schema as one migration that replaces its upstream history (docs/decisions.md).
+MIGRATION_MODULES = {"djstripe": "billing.djstripe_migrations"}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [

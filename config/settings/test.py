@@ -10,6 +10,3 @@ from config.settings.base import PASSWORD_HASHERS  # noqa: E402
 
 # Fast hashing: the suite logs in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
-# dj-stripe's tables made from its models instead of replaying its ~60 s of migrations on every fresh
-# test database (docs/decisions.md).
-MIGRATION_MODULES = {"djstripe": "tests.djstripe_migrations"}

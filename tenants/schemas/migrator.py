@@ -34,6 +34,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.exceptions import InconsistentMigrationHistory
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
@@ -135,11 +136,31 @@ class _run_lock:
 def _public_migrate() -> int:
     connection.set_schema_to_public()
     executor = MigrationExecutor(connection)
+    _replacements_check(executor.loader)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if plan:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         connection.set_schema_to_public()
+    else:
+        # What Django's migrate does last: a replacing migration whose replaced ones are all applied (a
+        # database migrated with dj-stripe's own history) is recorded too, and showmigrations says so.
+        executor.check_replacements()
     return len(plan)
+
+
+def _replacements_check(loader) -> None:
+    """Django handles a partially applied history by running the rest of the replaced migrations, which
+    needs their files. dj-stripe's are not loaded (billing/djstripe_migrations replaces them), so the rest
+    would silently never run: refuse instead. Only an interrupted first migrate leaves such a history."""
+    for key, migration in loader.replacements.items():
+        applied = [target for target in migration.replaces if target in loader.applied_migrations]
+        missing = [target for target in migration.replaces if target not in loader.applied_migrations]
+        if applied and missing and any(target not in loader.disk_migrations for target in missing):
+            raise InconsistentMigrationHistory(
+                f"{key[0]}: {', '.join(name for _, name in applied)} applied but not "
+                f"{', '.join(name for _, name in missing)}, which {key[1]} replaces and whose files are not "
+                "loaded: apply them with the release that still has them, then migrate again."
+            )
 
 
 def _tenant_schemas() -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from tenants.models import Tenant
 from tenants.schemas import migrator
@@ -213,3 +214,39 @@ def test_the_release_step_migrates_every_kind_of_tenant_schema(committed_db):
     kinds = Tenant.objects.exclude(kind=Tenant.Kind.PUBLIC).count()
     assert report.ok and report.schemas == kinds and report.up_to_date == kinds
     assert report.public_migrations == 0
+
+
+def test_a_schema_with_dj_stripes_upstream_history_is_up_to_date(committed_db):
+    """Schemas migrated before billing/djstripe_migrations replaced dj-stripe's history hold upstream's three
+    migrations and not the replacing one: Django counts that as applied, and nothing runs."""
+    schema = workspace_schema("mig_upstream", ["ann@upstream.test"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {schema}.django_migrations WHERE app = 'djstripe' AND name LIKE '%%_squashed_%%'")
+    before = snapshot(schema)
+    assert ("djstripe", "0003_2_11") in before["history"]
+
+    report = migrator.workspaces_migrate(schemas=[schema], public=False, workers=1)
+
+    assert (report.up_to_date, report.migrated, report.failed) == (1, [], [])
+    assert snapshot(schema) == before
+
+
+def test_the_public_schema_records_a_replacing_migration_whose_replaced_ones_are_applied(db):
+    recorded = MigrationRecorder(connection).migration_qs.filter(app="djstripe", name="0001_squashed_2_11")
+    recorded.delete()
+
+    report = migrator.workspaces_migrate(schemas=[], public=True)
+
+    assert report.public_migrations == 0
+    assert recorded.exists()
+
+
+def test_a_partially_applied_history_whose_replaced_migrations_are_not_loaded_is_refused(db):
+    """An interrupted first migrate with dj-stripe's own history: its remaining migrations are not loaded
+    (billing/djstripe_migrations replaces them), so going on would silently never apply them."""
+    MigrationRecorder(connection).migration_qs.filter(
+        app="djstripe", name__in=["0003_2_11", "0001_squashed_2_11"]
+    ).delete()
+
+    with pytest.raises(CommandError, match="0002_2_10 applied but not 0003_2_11"):
+        call_command("migrate_workspaces", verbosity=0)

@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, demo, **options):
         verbosity = options["verbosity"]
-        self.stdout.write("Migrating the public schema and every workspace (the first run takes a few minutes)...")
+        self.stdout.write("Migrating the public schema and every workspace (about 15-30 s the first time)...")
         call_command("migrate_workspaces", verbosity=max(0, verbosity - 1))
         connection.set_schema_to_public()
         public, _ = Tenant.objects.get_or_create(

@@ -3,6 +3,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.migrations.exceptions import InconsistentMigrationHistory
 
 from tenants.schemas.migrator import workspaces_migrate
 
@@ -23,13 +24,16 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         self.started = time.monotonic()
         self.last_line = 0.0
-        report = workspaces_migrate(
-            workers=workers,
-            schemas=schemas,
-            public=not skip_public,
-            progress=self._progress if verbosity else None,
-            on_wait=lambda: self.stderr.write("Another migration run is in progress: waiting for it to finish..."),
-        )
+        try:
+            report = workspaces_migrate(
+                workers=workers,
+                schemas=schemas,
+                public=not skip_public,
+                progress=self._progress if verbosity else None,
+                on_wait=lambda: self.stderr.write("Another migration run is in progress: waiting for it to finish..."),
+            )
+        except InconsistentMigrationHistory as error:
+            raise CommandError(str(error)) from error
         if verbosity:
             self._end_progress_line()
             if report.public_migrations:
