@@ -18,8 +18,8 @@ from tenants.subdomains import subdomain_normalize, subdomain_validate
 
 logger = logging.getLogger(__name__)
 
-BACKUP_TASK = "console.backup_workspace"
-RESTORE_TASK = "console.restore_workspace"
+BACKUP_TASK = "tenants.backup_workspace"  # its name since before the console app (console/tasks.py)
+RESTORE_TASK = "tenants.restore_workspace"
 RESTORE_PERMISSION = "console.restore_workspace"
 UNEXPECTED_FAILURE = "The restore stopped on an unexpected error; the job failures list has the details."
 ABANDONED = (

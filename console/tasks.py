@@ -1,8 +1,10 @@
 """The console's background work: the nightly backups, the purge of closed workspaces (and their backups), and
 the operators' backups and restores of one workspace (console/restores.py).
 
-Renamed from tenants.* when the console got its own app: the old names stay as aliases for one release, so
-jobs queued before an upgrade still run."""
+Their names are stored with every queued job, so they are renamed in two releases, like a column: this
+release keeps the names the tasks had in tenants (which the worker still running the previous release
+knows) and adds the console.* names as aliases; the next release makes console.* the names and keeps
+tenants.* as aliases, so a job either release queued is run by either worker (docs/decisions.md)."""
 
 import logging
 
@@ -17,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 @app.periodic(cron="30 3 * * *")
 @app.task(
-    name="console.purge_closed", aliases=["tenants.purge_closed"], queue="maintenance", queueing_lock="purge-closed"
+    name="tenants.purge_closed", aliases=["console.purge_closed"], queue="maintenance", queueing_lock="purge-closed"
 )
 def purge_closed(timestamp: int) -> list[str]:
     """Daily: delete workspaces closed more than DELETION_GRACE_DAYS ago (`manage.py purge_closed_tenants`)."""
@@ -30,7 +32,7 @@ def purge_closed(timestamp: int) -> list[str]:
 
 @app.periodic(cron="30 2 * * *")
 @app.task(
-    name="console.backup_daily", aliases=["tenants.backup_daily"], queue="maintenance", queueing_lock="backup-daily"
+    name="tenants.backup_daily", aliases=["console.backup_daily"], queue="maintenance", queueing_lock="backup-daily"
 )
 def backup_daily(timestamp: int) -> str:
     """Daily: the whole database to the backups storage (`manage.py backup`). A failure is logged as an
@@ -46,8 +48,8 @@ def backup_daily(timestamp: int) -> str:
 
 @app.periodic(cron="0 3 * * *")
 @app.task(
-    name="console.backup_workspaces_daily",
-    aliases=["tenants.backup_workspaces_daily"],
+    name="tenants.backup_workspaces_daily",
+    aliases=["console.backup_workspaces_daily"],
     queue="maintenance",
     queueing_lock="backup-workspaces-daily",
 )
@@ -63,13 +65,13 @@ def backup_workspaces_daily(timestamp: int) -> int:
     return run["backed_up"]
 
 
-@app.task(name=restores.BACKUP_TASK, aliases=["tenants.backup_workspace"], queue="maintenance")
+@app.task(name=restores.BACKUP_TASK, aliases=["console.backup_workspace"], queue="maintenance")
 def backup_workspace(tenant_id: int, actor: str) -> str:
     """An operator's "Back up now" in the admin."""
     return backups.workspace_backup(tenant=Tenant.objects.workspaces().get(pk=tenant_id), actor=actor).name
 
 
-@app.task(name=restores.RESTORE_TASK, aliases=["tenants.restore_workspace"], queue="maintenance")
+@app.task(name=restores.RESTORE_TASK, aliases=["console.restore_workspace"], queue="maintenance")
 def restore_workspace(request_id: int) -> str:
     """An operator's restore request from the admin; its outcome is on the request (RestoreRequest)."""
     return restores.restore_request_run(request_id=request_id).status
