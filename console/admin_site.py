@@ -18,6 +18,10 @@ class OperatorAdminSite(OTPAdminSite):
     index_title = "Workspaces and operations"
     enable_nav_sidebar = False
 
+    def __init__(self, name: str = "admin") -> None:
+        # OTPAdminSite names itself "otpadmin"; the default site keeps Django's name (admin:... URLs, current_app).
+        super().__init__(name)
+
     def login(self, request, extra_context=None):
         return throttled_login(super().login)(request, extra_context)
 

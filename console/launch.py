@@ -101,7 +101,7 @@ def database_check() -> Check:
 
 
 def deploy_checks_check() -> Check:
-    """Django's `check --deploy`: the security checks, ours (config/production.deploy_check) included."""
+    """Django's `check --deploy`: the security checks, ours (core/checks.deploy_check) included."""
     name = "check --deploy"
     messages = [
         message

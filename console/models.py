@@ -41,7 +41,7 @@ class RestoreRequest(models.Model):
     (console.tasks.restore_workspace), with the restore's progress and outcome for the admin.
 
     The link to Tenant is a ForeignObject over a plain id column, not a ForeignKey, on purpose: a workspace
-    backup carries every public row with a ForeignKey to Tenant as the workspace's own data (console/backups.py),
+    backup carries every public row with a ForeignKey to Tenant as the workspace's own data (console/backups/),
     and a restore in place puts those rows back as they were in the backup. These requests are the operators'
     record about the workspace (the running one among them): a restore must neither rewind nor copy them."""
 

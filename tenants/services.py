@@ -239,7 +239,9 @@ def tenant_update_settings(
 
 
 @transaction.atomic
-def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -> Tenant:
+def tenant_close(
+    *, tenant: Tenant, actor: str, actor_kind: ActorKind = ActorKind.OWNER, ip_address: str | None = None
+) -> Tenant:
     """The owner closes the workspace: read-only for its owners, closed to everyone else, and deleted
     for good DELETION_GRACE_DAYS later unless an operator reopens it."""
     locked = _locked_workspace(tenant)
@@ -252,7 +254,7 @@ def tenant_close(*, tenant: Tenant, actor: str, ip_address: str | None = None) -
     audit_record(
         tenant=locked,
         actor=actor,
-        actor_kind=ActorKind.OWNER,  # only its owner closes a workspace
+        actor_kind=actor_kind,  # its owner, on the settings page; an operator from a shell says so
         action=TenantAction.TENANT_CLOSED,
         ip_address=ip_address,
         details={"from": previous, "purge_after": locked.purge_after.isoformat()},

@@ -8,6 +8,15 @@ names, so operators keep setting only APP_ENV."""
 import os
 from pathlib import Path
 
+if os.environ.get("DJANGO_SETTINGS_MODULE") == "config.settings":
+    # The package holds no settings: before it was one, this name was the settings module.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DJANGO_SETTINGS_MODULE=config.settings names the settings package: unset it (manage.py and wsgi choose "
+        "the module from APP_ENV) or name config.settings.base, .production or .test."
+    )
+
 MODULES = {"production": "config.settings.production", "test": "config.settings.test"}
 
 

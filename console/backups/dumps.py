@@ -190,6 +190,9 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
             }
             tables = _dump_schema(cursor, tenant.schema_name, folder, files)
             migrations = postgres.migrations_digest(tenant.schema_name)
+            workspace_migrations = postgres.migrations_digest(
+                tenant.schema_name, app_labels=postgres.workspace_app_labels()
+            )
         manifest = {
             "format": manifests.FORMAT,
             "kind": "workspace",
@@ -200,6 +203,7 @@ def workspace_backup(*, tenant: Tenant, actor: str = "system", audit: bool = Tru
             "app_version": postgres.app_version(),
             "postgresql_version": server,
             "migrations": migrations,
+            "workspace_migrations": workspace_migrations,
             "tables": tables,
             "files": files,
         }

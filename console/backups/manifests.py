@@ -34,6 +34,13 @@ SIGNING_SALT = "tenants.backups.manifest"  # unchanged by the move to console: o
 
 # Models that moved to another app since older archives were made: their rows are read under the new label.
 MOVED_LABELS = {"tenants.auditevent": "core.auditevent"}
+# Migrations of shared apps that changed no table anywhere (models moved between apps, same tables): an
+# archive made before them was made at the same workspace state.
+MOVES_WITHOUT_SCHEMA_CHANGES = {
+    ("tenants", "0009_audit_and_restores_moved"),
+    ("core", "0003_auditevent_moved_launchcheckrun_moved"),
+    ("console", "0001_initial"),
+}
 
 
 def file_sha256(path: Path) -> str:
@@ -84,13 +91,27 @@ def open_archive(backup: str | Path, folder: Path) -> dict:
     for filename, entry in listed.items():
         if entry.get("sha256") != file_sha256(folder / filename):
             raise BackupError(f"{backup}: checksum mismatch for {filename}: the archive is damaged or altered")
-    current = postgres.migrations_digest(settings.TENANT_BASE_SCHEMA)
-    if manifest.get("migrations") != current:
+    if not _migrations_match(manifest):
         raise BackupError(
             f"{backup} was made at another migration state (app version {manifest.get('app_version')}): "
             "restore it with the release that made it"
         )
     return manifest
+
+
+def _migrations_match(manifest: dict) -> bool:
+    """Was the archive made at the migration state the template has now? Archives carry the digest of the
+    workspace apps' migrations (`workspace_migrations`), which a shared app's migration leaves alone. Older
+    ones carry only every app's (`migrations`): they match the template's, or the template's without the
+    shared apps' state-only migrations of the release that moved models into core and console."""
+    template = settings.TENANT_BASE_SCHEMA
+    if "workspace_migrations" in manifest:
+        wanted = postgres.migrations_digest(template, app_labels=postgres.workspace_app_labels())
+        return manifest["workspace_migrations"] == wanted
+    return manifest.get("migrations") in (
+        postgres.migrations_digest(template),
+        postgres.migrations_digest(template, leaving_out=MOVES_WITHOUT_SCHEMA_CHANGES),
+    )
 
 
 def _archive_unpack(backup: str | Path, folder: Path) -> set[str]:

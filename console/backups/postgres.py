@@ -7,11 +7,13 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Collection
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -91,12 +93,25 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def migrations_digest(schema: str) -> str:
-    """Which migrations a schema has: a restore only takes a dump made at the same migration state."""
+def workspace_app_labels() -> list[str]:
+    """The apps with tables in a workspace's schema (TENANT_APPS): only their migrations shape what a dump holds.
+    A shared app's migration is recorded in every schema too but changes nothing there."""
+    return sorted(config.label for config in django_apps.get_app_configs() if config.name in settings.TENANT_APPS)
+
+
+def migrations_digest(
+    schema: str, *, app_labels: Collection[str] | None = None, leaving_out: Collection[tuple[str, str]] = ()
+) -> str:
+    """Which migrations a schema has (of `app_labels` only, when given; without the `leaving_out` ones): a
+    restore only takes a dump made at the same migration state."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT app, name FROM {quote(schema)}.django_migrations ORDER BY app, name")
-        rows = cursor.fetchall()
+        rows = [
+            (app, name)
+            for app, name in cursor.fetchall()
+            if (app_labels is None or app in app_labels) and (app, name) not in leaving_out
+        ]
     return hashlib.sha256("\n".join(f"{app}.{name}" for app, name in rows).encode()).hexdigest()
 
 

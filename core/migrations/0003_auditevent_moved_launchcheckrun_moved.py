@@ -9,12 +9,36 @@ from django.db import migrations, models
 
 
 def content_types_follow(apps, schema_editor):
-    """The moved models' content types (and so their permissions and admin log entries) follow them."""
+    """The moved models' content types (and so their permissions and admin log entries) follow them. If a
+    process of the new release already made the new content type, the old one's permissions (unless the new
+    one has the same codename), admin log entries and grants are moved onto it, and the old one goes."""
     ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    LogEntry = apps.get_model("admin", "LogEntry")
+    User, Group = apps.get_model(settings.AUTH_USER_MODEL), apps.get_model("auth", "Group")
+    grants = [(User.user_permissions.through, "user_id"), (Group.permissions.through, "group_id")]
     moves = [("tenants", "auditevent", "core"), ("core", "launchcheckrun", "console"), ("tenants", "restorerequest", "console")]
     for old_app, model, new_app in moves:
-        if not ContentType.objects.filter(app_label=new_app, model=model).exists():
-            ContentType.objects.filter(app_label=old_app, model=model).update(app_label=new_app)
+        old = ContentType.objects.filter(app_label=old_app, model=model).first()
+        if old is None:
+            continue
+        new = ContentType.objects.filter(app_label=new_app, model=model).first()
+        if new is None:
+            old.app_label = new_app
+            old.save(update_fields=["app_label"])
+            continue
+        for permission in Permission.objects.filter(content_type=old):
+            twin = Permission.objects.filter(content_type=new, codename=permission.codename).first()
+            if twin is None:
+                permission.content_type = new
+                permission.save(update_fields=["content_type"])
+                continue
+            for through, holder in grants:
+                for grant in through.objects.filter(permission_id=permission.pk):
+                    through.objects.get_or_create(permission_id=twin.pk, **{holder: getattr(grant, holder)})
+            permission.delete()
+        LogEntry.objects.filter(content_type=old).update(content_type=new)
+        old.delete()
 
 
 class Migration(migrations.Migration):
@@ -22,6 +46,9 @@ class Migration(migrations.Migration):
         ("core", "0002_launchcheckrun"),
         ("tenants", "0009_audit_and_restores_moved"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("admin", "0003_logentry_add_action_flag_choices"),
         migrations.swappable_dependency(settings.TENANT_MODEL),
     ]
 

@@ -1,6 +1,6 @@
 """billing/djstripe_migrations/0001_squashed_2_11.py replaces dj-stripe's upstream history: a database
 that applied upstream's migrations and a fresh one built with ours end with the same dj-stripe tables. And the
-template schema, where tenants/pool.py records dj-stripe's migration instead of replaying it, is the same as
+template schema, where tenants/schemas/pool.py records dj-stripe's migration instead of replaying it, is the same as
 a schema migrated the ordinary way.
 
 The databases are scratch ones of this test's own on the test server, migrated by `manage.py` in
@@ -77,7 +77,7 @@ def test_upstream_history_and_the_replacing_migration_give_the_same_tables():
         assert len({row[0] for row in expected["columns"]}) > 50  # dj-stripe's tables are there
         assert catalog(upstream) == expected
 
-        # The template (dj-stripe recorded, not replayed: tenants/pool.py) is what migrating every app gives.
+        # The template (dj-stripe recorded, not replayed: tenants/schemas/pool.py) is what migrating every app gives.
         with server(fresh) as conn:
             conn.execute("CREATE SCHEMA reference")
         manage(fresh, "migrate_schemas", "--tenant", "--schema", "reference")

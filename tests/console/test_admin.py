@@ -123,3 +123,14 @@ def test_non_operators_cannot_use_the_admin(make_workspace, settings):
     client = host_client(settings.BASE_DOMAIN)
     client.login(username="staff@example.com", password=PASSWORD)
     assert client.get("/admin/tenants/tenant/").status_code == 302
+
+
+def test_the_operators_site_is_the_default_admin_site_under_djangos_name():
+    """Installed by OperatorsAdminConfig.default_site, named "admin" (OTPAdminSite would name itself otpadmin)."""
+    from django.contrib import admin
+    from django.urls import resolve
+
+    from console.admin_site import OperatorAdminSite
+
+    assert isinstance(admin.site, OperatorAdminSite) and admin.site.name == "admin"
+    assert resolve("/admin/", urlconf="config.urls_public").namespace == "admin"

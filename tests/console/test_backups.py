@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
@@ -198,7 +199,7 @@ def test_a_tampered_or_foreign_archive_is_refused_and_nothing_changes(backup_dir
     with tarfile.open(backup_dir / foreign.name) as tar:
         tar.extractall(folder, filter="data")
     manifest = json.loads((folder / backups.MANIFEST).read_text())
-    (folder / backups.MANIFEST).write_text(json.dumps({**manifest, "migrations": "0" * 64}))
+    (folder / backups.MANIFEST).write_text(json.dumps({**manifest, "workspace_migrations": "0" * 64}))
     (folder / backups.SIGNATURE).write_text(backups.manifest_signature((folder / backups.MANIFEST).read_bytes()))
     with tarfile.open(backup_dir / "foreign.tar", "w") as tar:
         for path in sorted(folder.rglob("*")):
@@ -333,16 +334,24 @@ def _rewritten(backup_dir: Path, name: str, *, manifest=None, public=None, sign=
     return archive
 
 
-def test_an_archive_made_before_the_audit_trail_moved_to_core_restores_its_events(backup_dir, two_workspaces):
-    """Archives made before the move name the audit rows tenants.auditevent: they restore like new ones."""
+def test_an_archive_made_before_the_models_moved_to_core_and_console_restores(backup_dir, two_workspaces):
+    """An archive of the release before: its audit rows are named tenants.auditevent, its manifest has only
+    every app's migration digest, taken before the state-only migrations that moved the models. It restores."""
     alpha, _ = two_workspaces
     backup = backups.workspace_backup(tenant=alpha)
+    before_the_move = backups.postgres.migrations_digest(
+        alpha.schema_name, leaving_out=backups.manifests.MOVES_WITHOUT_SCHEMA_CHANGES
+    )
 
     def as_before_the_move(rows):
         events = rows.pop("core.auditevent")
         rows["tenants.auditevent"] = [{**row, "model": "tenants.auditevent"} for row in events]
 
-    older = _rewritten(backup_dir, backup.name, public=as_before_the_move)
+    def manifest_before_the_move(data):
+        del data["workspace_migrations"]
+        data["migrations"] = before_the_move
+
+    older = _rewritten(backup_dir, backup.name, public=as_before_the_move, manifest=manifest_before_the_move)
     lost = alpha.audit_events.order_by("pk").first()
     lost_pk, lost_action = lost.pk, lost.action
     lost.delete()
@@ -350,6 +359,31 @@ def test_an_archive_made_before_the_audit_trail_moved_to_core_restores_its_event
     backups.workspace_restore(backup=older)
 
     assert AuditEvent.objects.get(pk=lost_pk, tenant=alpha).action == lost_action
+
+
+def test_a_shared_apps_migration_leaves_earlier_backups_restorable(backup_dir, two_workspaces):
+    """A shared app's migration is recorded in every schema but changes no workspace table: backups made
+    before it still restore. A workspace app's migration does change what a dump holds: refused."""
+    alpha, _ = two_workspaces
+    backup = backups.workspace_backup(tenant=alpha)
+    template = connection.ops.quote_name(settings.TENANT_BASE_SCHEMA)
+    LATER = "9999_later"  # noqa: N806
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {template}.django_migrations (app, name, applied) VALUES ('billing', %s, now())", [LATER]
+            )
+        backups.workspace_restore(backup=backup.name)
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {template}.django_migrations (app, name, applied) VALUES ('accounts', %s, now())", [LATER]
+            )
+        with pytest.raises(backups.BackupError, match="another migration state"):
+            backups.workspace_restore(backup=backup.name)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {template}.django_migrations WHERE name = %s", [LATER])
 
 
 def test_a_crafted_manifest_reaches_no_sql_and_changes_nothing(backup_dir, two_workspaces, tmp_path):

@@ -62,7 +62,7 @@ def test_in_production_an_unsafe_setting_fails_check_deploy_and_environment(sett
     results = _by_name(launch.launch_checks_run(resolve=resolve_to_proxy))
 
     assert results["check --deploy"].status == launch.FAIL
-    assert "portal.E001" in results["check --deploy"].reason  # config/production.deploy_check is registered
+    assert "portal.E001" in results["check --deploy"].reason  # core/checks.deploy_check is registered
     assert results["environment"].status == launch.FAIL
     assert results["environment"].reason.startswith("DEBUG must be off")
 

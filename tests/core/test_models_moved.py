@@ -63,3 +63,25 @@ def test_content_types_and_their_permissions_follow_the_moved_models():
     granted.refresh_from_db()
     assert (granted.content_type.app_label, granted.content_type.model) == ("console", "restorerequest")
     assert not ContentType.objects.filter(app_label="tenants", model="restorerequest").exists()
+
+
+@pytest.mark.django_db
+def test_a_grant_on_the_old_content_type_moves_to_the_new_one_when_both_exist():
+    """A process of the new release may have made the new content type before the release step ran: the old
+    one's grants are moved onto the new one's permission, and the old content type goes."""
+    from accounts.models import User
+
+    new_type = ContentType.objects.get(app_label="console", model="restorerequest")
+    old_type = ContentType.objects.create(app_label="tenants", model="restorerequest")
+    old_permission = Permission.objects.create(content_type=old_type, codename="restore_workspace", name="Can restore")
+    operator = User.objects.create_user("support@example.com", "a long password here", is_staff=True)
+    operator.user_permissions.add(old_permission)
+    _migrate(BEFORE_THE_MOVE)
+
+    _migrate(_latest())
+
+    ContentType.objects.clear_cache()
+    assert not ContentType.objects.filter(pk=old_type.pk).exists()
+    assert list(operator.user_permissions.values_list("content_type", "codename")) == [
+        (new_type.pk, "restore_workspace")
+    ]
