@@ -21,7 +21,7 @@ _labels = AuditEvent.ACTION_LABELS
 
 Choices = TypeVar("Choices", bound=type[models.TextChoices])
 
-__all__ = ["ActorKind", "AuditEvent", "action_choices", "action_label", "actions_register", "audit_record"]
+__all__ = ["ActorKind", "AuditEvent", "action_choices", "actions_register", "audit_record"]
 
 
 def actions_register(choices: Choices) -> Choices:
@@ -33,10 +33,6 @@ def actions_register(choices: Choices) -> Choices:
             raise ValueError(f"audit action {value!r} is registered twice")
         _labels[value] = str(label)
     return choices
-
-
-def action_label(value: str) -> str:
-    return _labels.get(value, value)
 
 
 def action_choices() -> list[tuple[str, str]]:

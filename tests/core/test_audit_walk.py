@@ -183,6 +183,7 @@ EXPECTED: dict[str, frozenset[str] | NotAudited] = {
     "console.backups.storage.save": NotAudited("stores a file (its caller audits the backup)"),
     "console.backups.storage.stamp_of": NotAudited("reads a name"),
     "console.backups.storage.expire": NotAudited("deletes backups past BACKUP_KEEP_DAYS (files, not workspaces)"),
+    "console.backups.postgres.workspace_app_labels": NotAudited("read only"),
     "console.backups.postgres.run": NotAudited("runs a client program"),
     "console.backups.postgres.migrations_digest": NotAudited("read only"),
     "console.backups.postgres.repeatable_read": NotAudited("a snapshot to read in"),
